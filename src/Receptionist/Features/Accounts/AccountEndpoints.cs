@@ -1,0 +1,96 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Receptionist.Data;
+using Receptionist.Infrastructure;
+
+namespace Receptionist.Features.Accounts;
+
+public sealed record RegisterRequest(
+    [property: Required, EmailAddress, MaxLength(256)] string Email,
+    [property: Required, MinLength(8), MaxLength(128)] string Password,
+    [property: MaxLength(100)] string? DisplayName = null);
+
+public sealed record CreateStaffRequest(
+    [property: Required, EmailAddress, MaxLength(256)] string Email,
+    [property: Required, MinLength(8), MaxLength(128)] string Password,
+    [property: Required, MaxLength(100)] string DisplayName,
+    [property: Required, AllowedValues(Roles.Operator, Roles.Admin)] string Role);
+
+public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role);
+
+public static class AccountEndpoints
+{
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
+    {
+        services.AddIdentityApiEndpoints<AppUser>(options =>
+            {
+                options.User.RequireUniqueEmail = true;
+                options.Password.RequiredLength = 8;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequireUppercase = false;
+            })
+            .AddRoles<IdentityRole<Guid>>()
+            .AddEntityFrameworkStores<AppDbContext>();
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Strict;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            // An API answers 401/403, it does not redirect to a login page.
+            cookie.Events.OnRedirectToLogin = context => { context.Response.StatusCode = 401; return Task.CompletedTask; };
+            cookie.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = 403; return Task.CompletedTask; };
+        });
+        services.AddDataProtection().PersistKeysToDbContext<AppDbContext>().SetApplicationName("Receptionist");
+        services.AddScoped<AccountService>();
+        services.AddHostedService<RoleSeeder>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").WithTags("Accounts");
+        // Our register replaces Identity's own (Order wins the route) so that every sign-up becomes an Owner.
+        auth.MapPost("/register", Register).WithName(nameof(Register)).WithOrder(-1).AllowAnonymous()
+            .WithSummary("Create an owner account");
+        // Identity's sign-in endpoints are public; its /manage endpoints carry their own RequireAuthorization.
+        auth.MapIdentityApi<AppUser>().Finally(endpoint =>
+        {
+            if (!endpoint.Metadata.OfType<IAuthorizeData>().Any())
+                endpoint.Metadata.Add(new AllowAnonymousAttribute());
+        });
+
+        var admin = app.MapGroup("/api/admin/staff").WithTags("Admin").RequireAuthorization(Policies.Admin);
+        admin.MapPost("/", CreateStaff).WithName(nameof(CreateStaff)).WithSummary("Create an operator or admin account");
+        admin.MapGet("/", ListStaff).WithName(nameof(ListStaff)).WithSummary("List operators and admins");
+        return app;
+    }
+
+    static async Task<Results<Ok, ValidationProblem>> Register(
+        RegisterRequest request, AccountService accounts, CancellationToken ct)
+    {
+        var (_, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, Roles.Owner, ct);
+        return errors.Count == 0 ? TypedResults.Ok() : TypedResults.ValidationProblem(errors);
+    }
+
+    static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(
+        CreateStaffRequest request, AccountService accounts, CancellationToken ct)
+    {
+        var (user, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, request.Role, ct);
+        return user is null
+            ? TypedResults.ValidationProblem(errors)
+            : TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role));
+    }
+
+    static async Task<Ok<List<StaffMember>>> ListStaff(AppDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await (
+            from user in db.Users
+            join link in db.UserRoles on user.Id equals link.UserId
+            join role in db.Roles on link.RoleId equals role.Id
+            where role.Name == Roles.Operator || role.Name == Roles.Admin
+            orderby user.Email
+            select new StaffMember(user.Id, user.Email!, user.DisplayName, role.Name!)).ToListAsync(ct));
+}

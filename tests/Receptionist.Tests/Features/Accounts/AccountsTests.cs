@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Npgsql;
+using Receptionist.Tests.Infrastructure;
+
+namespace Receptionist.Tests.Features.Accounts;
+
+public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<ReceptionistApp>
+{
+    [Fact]
+    public async Task OwnerRegistersSignsInAndReadsTheirAccountOnlyWithTheToken()
+    {
+        var owner = await app.NewOwnerAsync();
+
+        var info = await owner.GetFromJsonAsync<JsonElement>("/api/auth/manage/info", TestContext.Current.CancellationToken);
+        Assert.StartsWith("owner-", info.GetProperty("email").GetString());
+
+        var anonymous = await app.CreateClient().GetAsync("/api/auth/manage/info", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
+    public async Task OwnerIsForbiddenFromAdminEndpoints()
+    {
+        var owner = await app.NewOwnerAsync();
+        var response = await owner.GetAsync("/api/admin/staff", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AdminCreatesAnOperatorWhoCanSignInButNotAdminister()
+    {
+        var (operatorClient, email) = await app.NewOperatorAsync("Мария");
+
+        var admin = await app.AdminAsync();
+        var staff = await admin.GetFromJsonAsync<JsonElement[]>("/api/admin/staff", TestContext.Current.CancellationToken);
+        Assert.Contains(staff!, s => s.GetProperty("email").GetString() == email
+            && s.GetProperty("role").GetString() == "Operator" && s.GetProperty("displayName").GetString() == "Мария");
+
+        var forbidden = await operatorClient.GetAsync("/api/admin/staff", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("not-an-email", "long-enough-1", "email")]
+    [InlineData("", "long-enough-1", "email")]
+    [InlineData("someone@example.com", "short", "password")]
+    [InlineData("someone@example.com", "", "password")]
+    public async Task BadRegistrationGetsAProblemNamingTheField(string email, string password, string field)
+    {
+        var response = await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password },
+            TestContext.Current.CancellationToken);
+
+        var errors = await response.AssertValidationProblemAsync();
+        Assert.Contains(field, errors.Keys, StringComparer.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task RegisteringTheSameEmailTwiceNamesTheEmailAndKeepsOneUser()
+    {
+        var email = $"twice-{Guid.NewGuid():N}@example.com";
+        var client = app.CreateClient();
+        (await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-1" },
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        var again = await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-2" },
+            TestContext.Current.CancellationToken);
+
+        Assert.Contains("email", (await again.AssertValidationProblemAsync()).Keys);
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM users WHERE normalized_email = upper($1)", connection)
+        {
+            Parameters = { new() { Value = email } },
+        };
+        Assert.Equal(1L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+}

@@ -1,0 +1,69 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Receptionist.Tests.Infrastructure;
+
+/// <summary>The service under test on its own fresh database in the shared cluster.</summary>
+public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string AdminEmail = "admin@receptionist.test";
+    public const string AdminPassword = "admin-password-1";
+
+    public string ConnectionString { get; private set; } = "";
+
+    public virtual async ValueTask InitializeAsync()
+    {
+        ConnectionString = await postgres.CreateDatabaseAsync();
+        // Starting the host applies migrations and seeds roles and the admin before any test runs.
+        _ = Server;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:Default", ConnectionString);
+        builder.UseSetting("Admin:Email", AdminEmail);
+        builder.UseSetting("Admin:Password", AdminPassword);
+        foreach (var (key, value) in Settings())
+            builder.UseSetting(key, value);
+    }
+
+    /// <summary>Extra configuration a fixture for one feature needs (provider endpoints, clocks, ...).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() => [];
+
+    public async Task<HttpClient> SignInAsync(string email, string password)
+    {
+        var client = CreateClient();
+        var login = await client.PostAsJsonAsync("/api/auth/login", new { email, password });
+        login.EnsureSuccessStatusCode();
+        var token = (await login.Content.ReadFromJsonAsync<AccessTokenResponse>())!.AccessToken;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Registers a new owner with a unique email and returns a client signed in as them.</summary>
+    public async Task<HttpClient> NewOwnerAsync()
+    {
+        var email = $"owner-{Guid.NewGuid():N}@example.com";
+        const string password = "owner-password-1";
+        (await CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password })).EnsureSuccessStatusCode();
+        return await SignInAsync(email, password);
+    }
+
+    public Task<HttpClient> AdminAsync() => SignInAsync(AdminEmail, AdminPassword);
+
+    /// <summary>Creates an operator through the admin API and returns a client signed in as them.</summary>
+    public async Task<(HttpClient Client, string Email)> NewOperatorAsync(string displayName = "Анна")
+    {
+        var email = $"operator-{Guid.NewGuid():N}@example.com";
+        const string password = "operator-password-1";
+        var admin = await AdminAsync();
+        (await admin.PostAsJsonAsync("/api/admin/staff", new { email, password, displayName, role = "Operator" }))
+            .EnsureSuccessStatusCode();
+        return (await SignInAsync(email, password), email);
+    }
+
+    sealed record AccessTokenResponse(string AccessToken);
+}

@@ -1,5 +1,8 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Businesses;
+using Receptionist.Features.Forwarding;
+using Receptionist.Features.Lines;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +15,7 @@ builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAccounts();
 builder.Services.AddRolePolicies();
+builder.Services.AddLines();
 
 var app = builder.Build();
 
@@ -32,6 +36,9 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
+app.MapBusinesses();
+app.MapLines();
+app.MapForwarding();
 
 app.Run();
 

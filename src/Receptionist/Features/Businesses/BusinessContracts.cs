@@ -1,0 +1,35 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Receptionist.Features.Businesses;
+
+/// <summary>Create and replace share one shape: PUT sends the whole profile.</summary>
+public sealed record BusinessRequest(
+    [property: Required, MaxLength(100)] string Name,
+    [property: Required, MaxLength(40)] string ProtectedNumber,
+    [property: Required, MaxLength(64)] string TimeZone,
+    [property: Required, MinLength(1), MaxLength(10)] string[] SummaryEmails,
+    [property: MaxLength(5)] string? Language = null,
+    [property: MaxLength(40)] string? BackupNumber = null,
+    [property: MaxLength(16)] string? Fallback = null,
+    [property: MaxLength(50)] OpeningIntervalDto[]? Hours = null,
+    [property: MaxLength(100)] DateExceptionDto[]? Holidays = null);
+
+/// <summary>Day is the English day name ("monday"); times are local "HH:mm".</summary>
+public sealed record OpeningIntervalDto(string Day, string Open, string Close);
+
+/// <summary>A date with special hours, or closed all day when Open and Close are omitted.</summary>
+public sealed record DateExceptionDto(string Date, string? Open = null, string? Close = null, string? Note = null);
+
+public sealed record BusinessResponse(
+    Guid Id,
+    string Name,
+    string ProtectedNumber,
+    string TimeZone,
+    string Language,
+    string[] SummaryEmails,
+    string? BackupNumber,
+    string Fallback,
+    OpeningIntervalDto[] Hours,
+    DateExceptionDto[] Holidays,
+    string? LineNumber,
+    DateTimeOffset CreatedAt);

@@ -17,7 +17,7 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
     {
         ConnectionString = await postgres.CreateDatabaseAsync();
         // Starting the host applies migrations and seeds roles and the admin before any test runs.
-        _ = Server;
+        StartServer();
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

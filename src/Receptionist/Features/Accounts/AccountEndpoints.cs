@@ -63,6 +63,9 @@ public static class AccountEndpoints
                 endpoint.Metadata.Add(new AllowAnonymousAttribute());
         });
 
+        // Any signed-in user may end their own cookie session (the pages use cookies; bearer tokens just expire).
+        auth.MapPost("/logout", SignOut).WithName(nameof(SignOut)).RequireAuthorization().WithSummary("End the cookie session");
+
         var admin = app.MapGroup("/api/admin/staff").WithTags("Admin").RequireAuthorization(Policies.Admin);
         admin.MapPost("/", CreateStaff).WithName(nameof(CreateStaff)).WithSummary("Create an operator or admin account");
         admin.MapGet("/", ListStaff).WithName(nameof(ListStaff)).WithSummary("List operators and admins");
@@ -74,6 +77,12 @@ public static class AccountEndpoints
     {
         var (_, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, Roles.Owner, ct);
         return errors.Count == 0 ? TypedResults.Ok() : TypedResults.ValidationProblem(errors);
+    }
+
+    static async Task<NoContent> SignOut(SignInManager<AppUser> signIn)
+    {
+        await signIn.SignOutAsync();
+        return TypedResults.NoContent();
     }
 
     static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(

@@ -1,5 +1,7 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Email;
+using Receptionist.Features.Outbox;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +14,8 @@ builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAccounts();
 builder.Services.AddRolePolicies();
+builder.Services.AddOutbox();
+builder.Services.AddEmail();
 
 var app = builder.Build();
 
@@ -32,6 +36,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
+app.MapOutboxAdmin();
 
 app.Run();
 

@@ -3,6 +3,8 @@ using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
+using Receptionist.Features.Email;
+using Receptionist.Features.Outbox;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +18,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAccounts();
 builder.Services.AddRolePolicies();
 builder.Services.AddLines();
+builder.Services.AddOutbox();
+builder.Services.AddEmail();
 
 var app = builder.Build();
 
@@ -39,6 +43,7 @@ app.MapAccounts();
 app.MapBusinesses();
 app.MapLines();
 app.MapForwarding();
+app.MapOutboxAdmin();
 
 app.Run();
 

@@ -1,0 +1,65 @@
+using MailKit.Net.Smtp;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Receptionist.Features.Outbox;
+
+namespace Receptionist.Features.Email;
+
+/// <summary>Delivers outbox emails over SMTP with MailKit, or as .eml files when no SMTP host is configured.</summary>
+sealed class EmailSender(
+    IOptions<SmtpOptions> options,
+    IHostEnvironment environment,
+    TimeProvider time,
+    ILogger<EmailSender> logger) : IOutboxHandler
+{
+    readonly SmtpOptions smtp = options.Value;
+
+    public async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
+    {
+        var email = message.ReadPayload<EmailMessage>();
+        using var mime = ToMime(email);
+        if (string.IsNullOrWhiteSpace(smtp.Host))
+            await WriteToPickupDirectoryAsync(mime, email.MessageId, ct);
+        else
+            await SendOverSmtpAsync(smtp.Host, mime, ct);
+        logger.LogInformation("Email {MessageId} delivered to {Count} recipient(s)", email.MessageId, email.To.Count);
+    }
+
+    MimeMessage ToMime(EmailMessage email)
+    {
+        var body = new BodyBuilder { TextBody = email.TextBody, HtmlBody = email.HtmlBody };
+        var mime = new MimeMessage
+        {
+            Subject = email.Subject,
+            MessageId = email.MessageId,
+            Date = time.GetUtcNow(),
+            Body = body.ToMessageBody(),
+        };
+        mime.From.Add(MailboxAddress.Parse(smtp.From ?? SmtpOptions.DefaultFrom));
+        mime.To.AddRange(email.To.Select(MailboxAddress.Parse));
+        return mime;
+    }
+
+    async Task SendOverSmtpAsync(string host, MimeMessage mime, CancellationToken ct)
+    {
+        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        await client.ConnectAsync(host, smtp.Port, smtp.Security, ct);
+        if (!string.IsNullOrEmpty(smtp.Username))
+            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
+        await client.SendAsync(mime, ct);
+        await client.DisconnectAsync(quit: true, ct);
+    }
+
+    async Task WriteToPickupDirectoryAsync(MimeMessage mime, string messageId, CancellationToken ct)
+    {
+        var directory = Path.Combine(environment.ContentRootPath, smtp.PickupDirectory);
+        Directory.CreateDirectory(directory);
+        // Named by Message-Id, so a repeated delivery overwrites its own file; written aside, then moved, so
+        // whoever watches the folder never reads half a message.
+        var name = string.Concat(messageId.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '@' ? c : '_'));
+        var path = Path.Combine(directory, name + ".eml");
+        var partial = path + ".partial";
+        await mime.WriteToAsync(partial, ct);
+        File.Move(partial, path, overwrite: true);
+    }
+}

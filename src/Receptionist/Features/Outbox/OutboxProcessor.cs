@@ -1,0 +1,114 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Receptionist.Data;
+
+namespace Receptionist.Features.Outbox;
+
+/// <summary>
+/// Delivers due outbox messages on every instance. A message is leased by the statement that picks
+/// it (row locks with SKIP LOCKED, then its due time pushed past the lease), so instances never
+/// deliver one message at once; a result is recorded only while the lease is still held.
+/// </summary>
+sealed class OutboxProcessor(
+    IServiceScopeFactory scopes,
+    OutboxSignal signal,
+    IOptions<OutboxOptions> options,
+    TimeProvider time,
+    ILogger<OutboxProcessor> logger) : BackgroundService
+{
+    const int MaxErrorLength = 2000;
+    readonly OutboxOptions settings = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var picked = 0;
+            try
+            {
+                picked = await DeliverDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(e, "Outbox pick-up failed; trying again at the next poll");
+            }
+            // A full batch suggests more are due: go on without waiting.
+            if (picked < settings.BatchSize)
+                await signal.WaitAsync(settings.PollInterval, time, stoppingToken);
+        }
+    }
+
+    async Task<int> DeliverDueAsync(CancellationToken ct)
+    {
+        List<OutboxMessage> leased;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var now = time.GetUtcNow();
+            leased = await db.Set<OutboxMessage>().FromSql($"""
+                UPDATE outbox_messages
+                SET attempts = attempts + 1, next_attempt_at = {now + settings.Lease}
+                WHERE id IN (
+                    SELECT id FROM outbox_messages
+                    WHERE delivered_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= {now}
+                    ORDER BY next_attempt_at
+                    LIMIT {settings.BatchSize}
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """).AsNoTracking().ToListAsync(ct);
+        }
+        foreach (var message in leased)
+            await DeliverAsync(message, ct);
+        return leased.Count;
+    }
+
+    async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // Only the holder of the lease records a result; the lease is the due time the pick-up returned.
+        var held = db.Set<OutboxMessage>().Where(m => m.Id == message.Id && m.NextAttemptAt == message.NextAttemptAt);
+        try
+        {
+            var handler = scope.ServiceProvider.GetKeyedService<IOutboxHandler>(message.Kind)
+                ?? throw new InvalidOperationException($"No outbox handler is registered for kind '{message.Kind}'.");
+            await handler.DeliverAsync(message, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            var error = Describe(e);
+            var now = time.GetUtcNow();
+            if (message.Attempts >= settings.MaxAttempts)
+            {
+                logger.LogError(e, "Outbox message {Id} ({Kind}) dead-lettered after {Attempts} attempts",
+                    message.Id, message.Kind, message.Attempts);
+                await RecordAsync(message, held.ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.DeadLetteredAt, now).SetProperty(m => m.LastError, error), CancellationToken.None));
+            }
+            else
+            {
+                var retryAt = now + settings.RetryDelay(message.Attempts);
+                logger.LogWarning(e, "Outbox message {Id} ({Kind}) failed attempt {Attempts}; retrying at {RetryAt}",
+                    message.Id, message.Kind, message.Attempts, retryAt);
+                await RecordAsync(message, held.ExecuteUpdateAsync(s => s
+                    .SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None));
+            }
+            return;
+        }
+        // Recorded even when the service is stopping: the message has gone out.
+        var deliveredAt = time.GetUtcNow();
+        await RecordAsync(message, held.ExecuteUpdateAsync(s => s.SetProperty(m => m.DeliveredAt, deliveredAt), CancellationToken.None));
+    }
+
+    async Task RecordAsync(OutboxMessage message, Task<int> update)
+    {
+        if (await update == 0)
+            logger.LogWarning("Outbox message {Id} outlived its lease; another instance has taken it over", message.Id);
+    }
+
+    static string Describe(Exception error)
+    {
+        var text = $"{error.GetType().Name}: {error.Message}";
+        return text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
+    }
+}

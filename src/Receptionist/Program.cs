@@ -1,5 +1,6 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Scenarios;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -11,6 +12,7 @@ builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAccounts();
+builder.Services.AddScenarios();
 builder.Services.AddRolePolicies();
 
 var app = builder.Build();
@@ -32,6 +34,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
+app.MapScenarios();
 
 app.Run();
 

@@ -5,6 +5,7 @@ using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
+using Receptionist.Features.Scenarios;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,6 +17,7 @@ builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddAccounts();
+builder.Services.AddScenarios();
 builder.Services.AddRolePolicies();
 builder.Services.AddLines();
 builder.Services.AddOutbox();
@@ -44,6 +46,7 @@ app.MapBusinesses();
 app.MapLines();
 app.MapForwarding();
 app.MapOutboxAdmin();
+app.MapScenarios();
 
 app.Run();
 

@@ -1,5 +1,6 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,8 +11,10 @@ builder.Services.AddApiDocumentation();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddAppOptions();
 builder.Services.AddAccounts();
 builder.Services.AddRolePolicies();
+builder.Services.AddTelephony();
 
 var app = builder.Build();
 
@@ -32,6 +35,7 @@ app.UseAuthorization();
 app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
+app.MapTelephony();
 
 app.Run();
 

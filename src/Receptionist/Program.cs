@@ -6,6 +6,7 @@ using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -16,12 +17,14 @@ builder.Services.AddApiDocumentation();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddAppOptions();
 builder.Services.AddAccounts();
 builder.Services.AddScenarios();
 builder.Services.AddRolePolicies();
 builder.Services.AddLines();
 builder.Services.AddOutbox();
 builder.Services.AddEmail();
+builder.Services.AddTelephony();
 
 var app = builder.Build();
 
@@ -47,6 +50,7 @@ app.MapLines();
 app.MapForwarding();
 app.MapOutboxAdmin();
 app.MapScenarios();
+app.MapTelephony();
 
 app.Run();
 

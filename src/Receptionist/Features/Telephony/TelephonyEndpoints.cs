@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace Receptionist.Features.Telephony;
+
+public static class TelephonyEndpoints
+{
+    /// <summary>Registers <see cref="ITelephonyProvider"/> (Twilio) and its options. Needs AddAppOptions().</summary>
+    public static IServiceCollection AddTelephony(this IServiceCollection services)
+    {
+        services.AddOptions<TwilioOptions>().BindConfiguration("Twilio").ValidateDataAnnotations().ValidateOnStart();
+        services.AddHttpClient<ITelephonyProvider, TwilioProvider>((provider, client) =>
+                client.BaseAddress = new Uri(provider.GetRequiredService<IOptions<TwilioOptions>>().Value.ApiBaseUrl.TrimEnd('/') + "/"))
+            .AddStandardResilienceHandler(options => options.Retry.ShouldHandle =
+                args => ValueTask.FromResult(TwilioProvider.ShouldRetry(args.Context.GetRequestMessage(), args.Outcome)));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTelephony(this IEndpointRouteBuilder app)
+    {
+        var twilio = app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature();
+        // Placeholder until the call flow handles status changes: the signature is checked and the form bound.
+        twilio.MapPost("/status", CallStatusChanged).WithName(nameof(CallStatusChanged))
+            .WithSummary("Twilio call status callback");
+        return app;
+    }
+
+    static NoContent CallStatusChanged(TwilioVoiceRequest call) => TypedResults.NoContent();
+}

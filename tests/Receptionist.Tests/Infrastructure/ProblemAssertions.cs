@@ -16,8 +16,7 @@ public static class ProblemAssertions
         var errors = document.RootElement.GetProperty("errors");
         return errors.EnumerateObject().ToDictionary(
             p => p.Name,
-            p => p.Value.EnumerateArray().Select(e => e.GetString()!).ToArray(),
-            StringComparer.OrdinalIgnoreCase);
+            p => p.Value.EnumerateArray().Select(e => e.GetString()!).ToArray());
     }
 
     public static async Task AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status)

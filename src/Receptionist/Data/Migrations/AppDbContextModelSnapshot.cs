@@ -370,6 +370,96 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("businesses", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Calls.Call", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("AnsweredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("answered_at");
+
+                    b.Property<bool>("Billable")
+                        .HasColumnType("boolean")
+                        .HasColumnName("billable");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<string>("CallerNumber")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("caller_number");
+
+                    b.Property<DateTimeOffset?>("ClaimedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("claimed_at");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid?>("OperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operator_id");
+
+                    b.Property<string>("Outcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("outcome");
+
+                    b.Property<string>("ProviderCallId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider_call_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("RecordingUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("recording_url");
+
+                    b.Property<Guid?>("ScenarioVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("scenario_version_id");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.HasKey("Id")
+                        .HasName("pk_calls");
+
+                    b.HasIndex("OperatorId")
+                        .HasDatabaseName("ix_calls_operator_id");
+
+                    b.HasIndex("ProviderCallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_calls_provider_call_id");
+
+                    b.HasIndex("BusinessId", "ReceivedAt")
+                        .HasDatabaseName("ix_calls_business_id_received_at");
+
+                    b.HasIndex("ReceivedAt", "Id")
+                        .HasDatabaseName("ix_calls_waiting")
+                        .HasFilter("status = 'Waiting'");
+
+                    b.HasIndex("BusinessId", "CallerNumber", "ReceivedAt")
+                        .HasDatabaseName("ix_calls_business_id_caller_number_received_at");
+
+                    b.ToTable("calls", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Lines.ReceptionistLine", b =>
                 {
                     b.Property<Guid>("Id")
@@ -542,6 +632,22 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_businesses_users_owner_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Calls.Call", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_calls_businesses_business_id");
+
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("OperatorId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_calls_users_operator_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Lines.ReceptionistLine", b =>

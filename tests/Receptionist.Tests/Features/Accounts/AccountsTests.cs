@@ -53,7 +53,7 @@ public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<Reception
             TestContext.Current.CancellationToken);
 
         var errors = await response.AssertValidationProblemAsync();
-        Assert.Contains(field, errors.Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains(field, errors.Keys);
     }
 
     [Fact]

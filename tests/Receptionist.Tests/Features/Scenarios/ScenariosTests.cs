@@ -48,8 +48,8 @@ public sealed class ScenariosTests(ReceptionistApp app) : IClassFixture<Receptio
         var list = await owner.GetAsync("/api/scenarios?language=de-DE", Ct);
         var preview = await owner.PostAsJsonAsync("/api/scenarios/preview", new { source = OwnText, language = "de-DE" }, Ct);
 
-        Assert.Contains("language", (await list.AssertValidationProblemAsync()).Keys, StringComparer.OrdinalIgnoreCase);
-        Assert.Contains("language", (await preview.AssertValidationProblemAsync()).Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("language", (await list.AssertValidationProblemAsync()).Keys);
+        Assert.Contains("language", (await preview.AssertValidationProblemAsync()).Keys);
     }
 
     public static TheoryData<string, string> BuiltInsInBothLanguages() =>
@@ -192,7 +192,7 @@ public sealed class ScenariosTests(ReceptionistApp app) : IClassFixture<Receptio
         var response = await owner.PostAsJsonAsync("/api/scenarios/preview",
             new { source = Hostile(new string('x', ScenarioLimits.MaxSourceLength)) }, Ct);
 
-        Assert.Contains("source", (await response.AssertValidationProblemAsync()).Keys, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("source", (await response.AssertValidationProblemAsync()).Keys);
         Assert.Contains("longer than", Renderer.Compile(Hostile(new string('x', ScenarioLimits.MaxSourceLength))).Error!.Message);
     }
 

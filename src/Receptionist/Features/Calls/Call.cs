@@ -1,0 +1,81 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Receptionist.Features.Accounts;
+using Receptionist.Features.Businesses;
+
+namespace Receptionist.Features.Calls;
+
+/// <summary>Where a call is now. Every call ends in exactly one <see cref="CallOutcome"/>.</summary>
+public enum CallStatus
+{
+    /// <summary>In the shared queue, the caller hears ringback.</summary>
+    Waiting,
+    /// <summary>An operator took it; the provider is bridging the caller to them.</summary>
+    Claimed,
+    /// <summary>The operator's leg is connected.</summary>
+    Answered,
+    /// <summary>Sent to the business's fallback (voicemail or backup number).</summary>
+    Fallback,
+    /// <summary>The call is over; see the outcome.</summary>
+    Ended,
+}
+
+public enum CallOutcome
+{
+    /// <summary>An operator talked to the caller.</summary>
+    Answered,
+    /// <summary>The caller hung up while waiting for an operator.</summary>
+    Abandoned,
+    /// <summary>No operator took it within the overflow time; it went to the fallback.</summary>
+    Overflowed,
+    /// <summary>The business was not live (not set up, not paid); it went to the fallback.</summary>
+    NotLive,
+    /// <summary>The provider could not complete the call.</summary>
+    Failed,
+}
+
+public sealed class Call
+{
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid BusinessId { get; init; }
+    public required string ProviderCallId { get; init; }
+    public required string CallerNumber { get; init; }
+    public CallStatus Status { get; set; }
+    public CallOutcome? Outcome { get; set; }
+    /// <summary>When the first webhook for the call arrived: the wait starts here.</summary>
+    public DateTimeOffset ReceivedAt { get; init; }
+    public DateTimeOffset? ClaimedAt { get; set; }
+    /// <summary>When the provider reported the operator's leg connected: the wait ends here.</summary>
+    public DateTimeOffset? AnsweredAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set; }
+    public Guid? OperatorId { get; set; }
+    /// <summary>Answered within the answer SLA; a call that waited longer is never billed.</summary>
+    public bool Billable { get; set; }
+    public string? RecordingUrl { get; set; }
+    public Guid? ScenarioVersionId { get; set; }
+
+    public int? WaitSeconds => AnsweredAt is { } answered ? (int)Math.Round((answered - ReceivedAt).TotalSeconds) : null;
+}
+
+sealed class CallConfiguration : IEntityTypeConfiguration<Call>
+{
+    public void Configure(EntityTypeBuilder<Call> b)
+    {
+        b.ToTable("calls");
+        b.Property(x => x.ProviderCallId).HasMaxLength(64);
+        // A retried webhook finds the call it already recorded.
+        b.HasIndex(x => x.ProviderCallId).IsUnique();
+        b.Property(x => x.CallerNumber).HasMaxLength(32);
+        b.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.Outcome).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.RecordingUrl).HasMaxLength(500);
+        b.Ignore(x => x.WaitSeconds);
+        // The queue claim takes the oldest waiting call: a partial index holds only those.
+        b.HasIndex(x => new { x.ReceivedAt, x.Id }).HasFilter("status = 'Waiting'").HasDatabaseName("ix_calls_waiting");
+        // Owners page through their call log newest first; the console looks up a caller's history.
+        b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
+        b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
+        b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);
+        b.HasOne<AppUser>().WithMany().HasForeignKey(x => x.OperatorId).OnDelete(DeleteBehavior.Restrict);
+    }
+}

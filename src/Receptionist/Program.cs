@@ -1,10 +1,12 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
+using Receptionist.Features.Calls;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
+using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
@@ -25,6 +27,8 @@ builder.Services.AddLines();
 builder.Services.AddOutbox();
 builder.Services.AddEmail();
 builder.Services.AddTelephony();
+builder.Services.AddCalls();
+builder.Services.AddQueue();
 
 var app = builder.Build();
 
@@ -51,6 +55,9 @@ app.MapForwarding();
 app.MapOutboxAdmin();
 app.MapScenarios();
 app.MapTelephony();
+app.MapBusinessScenario();
+app.MapCalls();
+app.MapQueue();
 
 app.Run();
 

@@ -2,6 +2,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Receptionist.Tests.Infrastructure;
 
@@ -28,6 +31,22 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
         builder.UseSetting("Admin:Password", AdminPassword);
         foreach (var (key, value) in Settings())
             builder.UseSetting(key, value);
+        builder.ConfigureTestServices(ConfigureServices);
+    }
+
+    /// <summary>Replacements a fixture needs (a fake clock, ...); the far ends of real systems are replaced, not our interfaces.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services) { }
+
+    /// <summary>Runs one SQL statement against this app's database and returns the first column of the first row.</summary>
+    public async Task<T?> ScalarAsync<T>(string sql, params object?[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter ?? DBNull.Value });
+        var result = await command.ExecuteScalarAsync();
+        return result is null or DBNull ? default : (T)result;
     }
 
     /// <summary>Extra configuration a fixture for one feature needs (provider endpoints, clocks, ...).</summary>

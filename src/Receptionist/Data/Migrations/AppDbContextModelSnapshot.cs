@@ -346,6 +346,10 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("protected_number");
 
+                    b.Property<Guid?>("ScenarioVersionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("scenario_version_id");
+
                     b.PrimitiveCollection<List<string>>("SummaryEmails")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -366,6 +370,9 @@ namespace Receptionist.Data.Migrations
                     b.HasIndex("ProtectedNumber")
                         .IsUnique()
                         .HasDatabaseName("ix_businesses_protected_number");
+
+                    b.HasIndex("ScenarioVersionId")
+                        .HasDatabaseName("ix_businesses_scenario_version_id");
 
                     b.ToTable("businesses", (string)null);
                 });
@@ -458,6 +465,54 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_calls_business_id_caller_number_received_at");
 
                     b.ToTable("calls", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Forwarding.ForwardingCheck", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<string>("FailureReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("failure_reason");
+
+                    b.Property<string>("ProviderCallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider_call_id");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_forwarding_checks");
+
+                    b.HasIndex("BusinessId")
+                        .HasDatabaseName("ix_forwarding_checks_pending")
+                        .HasFilter("state = 'Pending'");
+
+                    b.HasIndex("ProviderCallId")
+                        .HasDatabaseName("ix_forwarding_checks_provider_call_id");
+
+                    b.ToTable("forwarding_checks", (string)null);
                 });
 
             modelBuilder.Entity("Receptionist.Features.Lines.ReceptionistLine", b =>
@@ -567,6 +622,68 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Queue.OperatorPresence", b =>
+                {
+                    b.Property<Guid>("OperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operator_id");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("OperatorId")
+                        .HasName("pk_operator_presence");
+
+                    b.ToTable("operator_presence", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Scenarios.ScenarioVersion", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BuiltInKey")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("built_in_key");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("Number")
+                        .HasColumnType("integer")
+                        .HasColumnName("number");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(20000)
+                        .HasColumnType("character varying(20000)")
+                        .HasColumnName("source");
+
+                    b.HasKey("Id")
+                        .HasName("pk_scenario_versions");
+
+                    b.HasIndex("BusinessId", "Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_scenario_versions_business_id_number");
+
+                    b.ToTable("scenario_versions", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<System.Guid>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole<System.Guid>", null)
@@ -632,6 +749,12 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_businesses_users_owner_id");
+
+                    b.HasOne("Receptionist.Features.Scenarios.ScenarioVersion", null)
+                        .WithMany()
+                        .HasForeignKey("ScenarioVersionId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .HasConstraintName("fk_businesses_scenario_version_scenario_version_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Calls.Call", b =>
@@ -650,6 +773,16 @@ namespace Receptionist.Data.Migrations
                         .HasConstraintName("fk_calls_users_operator_id");
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Forwarding.ForwardingCheck", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_forwarding_checks_businesses_business_id");
+                });
+
             modelBuilder.Entity("Receptionist.Features.Lines.ReceptionistLine", b =>
                 {
                     b.HasOne("Receptionist.Features.Businesses.Business", null)
@@ -657,6 +790,26 @@ namespace Receptionist.Data.Migrations
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_receptionist_lines_businesses_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Queue.OperatorPresence", b =>
+                {
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Queue.OperatorPresence", "OperatorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_operator_presence_users_operator_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Scenarios.ScenarioVersion", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_scenario_versions_businesses_business_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -22,6 +22,8 @@ public sealed class Business
     public OpeningHours Hours { get; set; } = OpeningHours.Default;
     /// <summary>Set when a forwarding check saw a call come back forwarded from the protected number.</summary>
     public DateTimeOffset? ForwardingVerifiedAt { get; set; }
+    /// <summary>The scenario operators follow now; each call records the version it was answered with.</summary>
+    public Guid? ScenarioVersionId { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTime LocalTime(DateTimeOffset now) => TimeZoneInfo.ConvertTimeBySystemTimeZoneId(now, TimeZone).DateTime;
@@ -43,6 +45,7 @@ sealed class BusinessConfiguration : IEntityTypeConfiguration<Business>
         b.Property(x => x.BackupNumber).HasMaxLength(16);
         b.Property(x => x.Fallback).HasConversion<string>().HasMaxLength(16);
         b.Property(x => x.Hours).HasJsonConversion();
+        b.HasOne<Scenarios.ScenarioVersion>().WithMany().HasForeignKey(x => x.ScenarioVersionId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<Accounts.AppUser>().WithMany().HasForeignKey(x => x.OwnerId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -1,19 +1,34 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Receptionist.Data;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Lines;
+using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Forwarding;
 
+public sealed record ForwardingCheckResponse(Guid Id, string State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? FailureReason);
+
 public static class ForwardingEndpoints
 {
+    /// <summary>What the test call does if a person answers it instead of forwarding: stay silent briefly, hang up.</summary>
+    public const string CheckAnswerPath = "/telephony/twilio/forwarding-check-answer";
+
     public static IEndpointRouteBuilder MapForwarding(this IEndpointRouteBuilder app)
     {
         var owner = app.MapGroup("/api/businesses/{id:guid}/forwarding").WithTags("Forwarding").RequireAuthorization(Policies.Owner);
         owner.MapGet("/", GetForwarding).WithName(nameof(GetForwarding))
             .WithSummary("Forwarding codes and PBX steps for the business's receptionist line");
+        owner.MapPost("/check", StartForwardingCheck).WithName(nameof(StartForwardingCheck))
+            .WithSummary("Place a test call to the protected number and expect it back, forwarded");
+        owner.MapGet("/check", GetForwardingCheck).WithName(nameof(GetForwardingCheck))
+            .WithSummary("The latest forwarding check: pending, passed, or failed with a reason");
+
+        app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature()
+            .MapPost("/forwarding-check-answer", () => TwiML.Response(TwiML.Pause(2), TwiML.Hangup()))
+            .WithName("ForwardingCheckAnswered");
         return app;
     }
 
@@ -27,17 +42,74 @@ public static class ForwardingEndpoints
                 ["noAnswerSeconds"] = [$"Must be from {ForwardingInstructions.MinNoAnswerSeconds} to {ForwardingInstructions.MaxNoAnswerSeconds}."],
             });
 
-        var row = await db.OwnedBy(owner).Where(b => b.Id == id)
-            .Select(b => new
-            {
-                b.Language,
-                Line = db.Set<ReceptionistLine>().Where(l => l.BusinessId == b.Id).Select(l => l.Number).FirstOrDefault(),
-            }).FirstOrDefaultAsync(ct);
+        var row = await WithLine(db, owner, id).FirstOrDefaultAsync(ct);
         if (row is null)
             return TypedResults.NotFound();
         if (row.Line is null)
-            return TypedResults.Problem("The business is awaiting a receptionist line; forwarding codes appear once one is assigned.",
-                statusCode: StatusCodes.Status409Conflict, title: "Awaiting line");
-        return TypedResults.Ok(ForwardingInstructions.For(row.Line, seconds, row.Language));
+            return AwaitingLine();
+        return TypedResults.Ok(ForwardingInstructions.For(row.Line, seconds, row.Business.Language));
     }
+
+    static async Task<Results<Accepted<ForwardingCheckResponse>, NotFound, ProblemHttpResult>> StartForwardingCheck(
+        Guid id, AppDbContext db, CurrentUser owner, ITelephonyProvider telephony, IOptions<AppOptions> app,
+        TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
+    {
+        var row = await WithLine(db, owner, id).FirstOrDefaultAsync(ct);
+        if (row is null)
+            return TypedResults.NotFound();
+        if (row.Line is null)
+            return AwaitingLine();
+        if (!telephony.IsConfigured)
+            return TypedResults.Problem("The telephony provider is not configured, so no test call can be placed.",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telephony not configured");
+
+        var check = new ForwardingCheck { BusinessId = id, State = ForwardingCheckState.Pending, StartedAt = clock.GetUtcNow() };
+        // A new check replaces any pending one, so the webhook matches at most one.
+        await db.Set<ForwardingCheck>().Where(c => c.BusinessId == id && c.State == ForwardingCheckState.Pending)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, ForwardingCheckState.Failed)
+                .SetProperty(c => c.FailureReason, "Replaced by a newer check.")
+                .SetProperty(c => c.CompletedAt, check.StartedAt), ct);
+        db.Add(check);
+        await db.SaveChangesAsync(ct);
+        try
+        {
+            check.ProviderCallId = await telephony.PlaceCallAsync(
+                new OutgoingCall(row.Line, row.Business.ProtectedNumber, CallInstructions.Fetch(app.Value.Url(CheckAnswerPath)), TimeoutSeconds: 60), ct);
+        }
+        catch (TelephonyException e)
+        {
+            logger.LogWarning(e, "Forwarding check call for business {BusinessId} could not be placed", id);
+            check.State = ForwardingCheckState.Failed;
+            check.CompletedAt = clock.GetUtcNow();
+            check.FailureReason = $"The test call could not be placed: {e.ProviderMessage ?? e.Message}";
+        }
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Accepted($"/api/businesses/{id}/forwarding/check", ToResponse(check));
+    }
+
+    static async Task<Results<Ok<ForwardingCheckResponse>, NotFound>> GetForwardingCheck(
+        Guid id, AppDbContext db, CurrentUser owner, TimeProvider clock, CancellationToken ct)
+    {
+        var check = await db.OwnedBy(owner).Where(b => b.Id == id)
+            .Join(db.Set<ForwardingCheck>(), b => b.Id, c => c.BusinessId, (b, c) => c)
+            .OrderByDescending(c => c.StartedAt).FirstOrDefaultAsync(ct);
+        if (check is null)
+            return TypedResults.NotFound();
+        check.ExpireIfOverdue(clock.GetUtcNow());
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(ToResponse(check));
+    }
+
+    sealed record BusinessWithLine(Business Business, string? Line);
+
+    static IQueryable<BusinessWithLine> WithLine(AppDbContext db, CurrentUser owner, Guid id) =>
+        db.OwnedBy(owner).Where(b => b.Id == id).Select(b => new BusinessWithLine(b,
+            db.Set<ReceptionistLine>().Where(l => l.BusinessId == b.Id).Select(l => l.Number).FirstOrDefault()));
+
+    static ProblemHttpResult AwaitingLine() => TypedResults.Problem(
+        "The business is awaiting a receptionist line; forwarding can be set up once one is assigned.",
+        statusCode: StatusCodes.Status409Conflict, title: "Awaiting line");
+
+    static ForwardingCheckResponse ToResponse(ForwardingCheck c) =>
+        new(c.Id, c.State.ToString().ToLowerInvariant(), c.StartedAt, c.CompletedAt, c.FailureReason);
 }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Polly;
 
@@ -19,12 +18,7 @@ public static class TelephonyEndpoints
 
     public static IEndpointRouteBuilder MapTelephony(this IEndpointRouteBuilder app)
     {
-        var twilio = app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature();
-        // Placeholder until the call flow handles status changes: the signature is checked and the form bound.
-        twilio.MapPost("/status", CallStatusChanged).WithName(nameof(CallStatusChanged))
-            .WithSummary("Twilio call status callback");
+        app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature().MapTwilioCallWebhooks();
         return app;
     }
-
-    static NoContent CallStatusChanged(TwilioVoiceRequest call) => TypedResults.NoContent();
 }

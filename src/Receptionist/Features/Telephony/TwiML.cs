@@ -39,7 +39,9 @@ public static class TwiML
         Verb("Dial", noun, ("callerId", callerId), ("timeout", timeout), ("action", action), ("answerOnBridge", answerOnBridge));
 
     /// <summary>A browser or app endpoint registered under this identity (an operator's console).</summary>
-    public static XElement Client(string identity) => Verb("Client", identity);
+    /// <param name="statusCallback">Told when this leg is answered (the moment a call's wait ends).</param>
+    public static XElement Client(string identity, Uri? statusCallback = null) =>
+        Verb("Client", identity, ("statusCallbackEvent", statusCallback is null ? null : "answered"), ("statusCallback", statusCallback));
 
     public static XElement Number(string e164) => Verb("Number", e164);
 

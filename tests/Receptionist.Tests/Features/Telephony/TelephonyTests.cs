@@ -150,11 +150,12 @@ public sealed class TelephonyTests(TelephonyApp app) : IClassFixture<TelephonyAp
     [Fact]
     public async Task WithoutCredentialsTheAppStartsReportsUnconfiguredAndRefusesEveryWebhook()
     {
-        await using var bare = await StartBareAppAsync([]);
+        await using var bare = await StartBareAppAsync([],
+            map: a => a.MapGroup("/hooks").RequireTwilioSignature().MapPost("/status", () => TypedResults.NoContent()));
 
         Assert.False(bare.Services.GetRequiredService<ITelephonyProvider>().IsConfigured);
         // Signed with any token at all: there is no token to check against, so nothing gets in.
-        var request = TwilioSigner.SignedForm("http://localhost:5080", "/telephony/twilio/status", StatusForm(NewCallSid()), "");
+        var request = TwilioSigner.SignedForm("http://localhost:5080", "/hooks/status", StatusForm(NewCallSid()), "");
         await (await bare.GetTestClient().SendAsync(request, Ct)).AssertProblemAsync(HttpStatusCode.Forbidden);
         await Assert.ThrowsAsync<InvalidOperationException>(() =>
             bare.Services.GetRequiredService<ITelephonyProvider>().HangUpAsync(NewCallSid(), Ct));
@@ -205,7 +206,6 @@ public sealed class TelephonyTests(TelephonyApp app) : IClassFixture<TelephonyAp
         builder.Services.AddAppOptions();
         builder.Services.AddTelephony();
         var bare = builder.Build();
-        bare.MapTelephony();
         map?.Invoke(bare);
         try
         {

@@ -1,0 +1,94 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Receptionist.Data;
+using Receptionist.Features.Businesses;
+using Receptionist.Infrastructure;
+
+namespace Receptionist.Features.Calls;
+
+public sealed record CallView(
+    Guid Id,
+    string CallerNumber,
+    string Status,
+    string? Outcome,
+    DateTimeOffset ReceivedAt,
+    DateTimeOffset? AnsweredAt,
+    DateTimeOffset? EndedAt,
+    int? WaitSeconds,
+    bool Billable,
+    string? RecordingUrl);
+
+public sealed record CallPage(IReadOnlyList<CallView> Items, int Page, int PageSize, int Total);
+
+public static class CallEndpoints
+{
+    const int MaxPageSize = 100;
+
+    public static IServiceCollection AddCalls(this IServiceCollection services)
+    {
+        services.AddOptions<CallOptions>().BindConfiguration("Calls").ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<CallFlow>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCalls(this IEndpointRouteBuilder app)
+    {
+        var owner = app.MapGroup("/api/businesses/{id:guid}/calls").WithTags("Calls").RequireAuthorization(Policies.Owner);
+        owner.MapGet("/", ListCalls).WithName(nameof(ListCalls))
+            .WithSummary("The business's calls, newest first; filter by date range and outcome");
+        owner.MapGet("/{callId:guid}", GetCall).WithName(nameof(GetCall));
+        return app;
+    }
+
+    static async Task<Results<Ok<CallPage>, NotFound, ValidationProblem>> ListCalls(
+        Guid id, AppDbContext db, CurrentUser owner, CancellationToken ct,
+        int page = 1, int pageSize = 20, DateTimeOffset? from = null, DateTimeOffset? to = null, string? outcome = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page < 1)
+            errors["page"] = ["Must be 1 or more."];
+        if (pageSize is < 1 or > MaxPageSize)
+            errors["pageSize"] = [$"Must be from 1 to {MaxPageSize}."];
+        if (from > to)
+            errors["from"] = ["Must not be after 'to'."];
+        CallOutcome? wanted = null;
+        if (outcome is not null)
+        {
+            if (Enum.TryParse<CallOutcome>(outcome, ignoreCase: true, out var parsed) && !int.TryParse(outcome, out _))
+                wanted = parsed;
+            else
+                errors["outcome"] = [$"Must be one of: {string.Join(", ", Enum.GetNames<CallOutcome>().Select(Camel))}."];
+        }
+        if (errors.Count > 0)
+            return TypedResults.ValidationProblem(errors);
+        if (!await db.OwnedBy(owner).AnyAsync(b => b.Id == id, ct))
+            return TypedResults.NotFound();
+
+        var calls = db.Set<Call>().Where(c => c.BusinessId == id);
+        if (from is { } start)
+            calls = calls.Where(c => c.ReceivedAt >= start);
+        if (to is { } end)
+            calls = calls.Where(c => c.ReceivedAt < end);
+        if (wanted is { } o)
+            calls = calls.Where(c => c.Outcome == o);
+        var total = await calls.CountAsync(ct);
+        var items = await calls.OrderByDescending(c => c.ReceivedAt).ThenByDescending(c => c.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return TypedResults.Ok(new CallPage([.. items.Select(ToView)], page, pageSize, total));
+    }
+
+    static async Task<Results<Ok<CallView>, NotFound>> GetCall(
+        Guid id, Guid callId, AppDbContext db, CurrentUser owner, CancellationToken ct)
+    {
+        var call = await db.OwnedBy(owner).Where(b => b.Id == id)
+            .Join(db.Set<Call>(), b => b.Id, c => c.BusinessId, (b, c) => c)
+            .FirstOrDefaultAsync(c => c.Id == callId, ct);
+        return call is null ? TypedResults.NotFound() : TypedResults.Ok(ToView(call));
+    }
+
+    static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
+
+    static CallView ToView(Call c) => new(
+        c.Id, c.CallerNumber, Camel(c.Status.ToString()), c.Outcome is { } o ? Camel(o.ToString()) : null,
+        c.ReceivedAt, c.AnsweredAt, c.EndedAt, c.WaitSeconds, c.Billable, c.RecordingUrl);
+}

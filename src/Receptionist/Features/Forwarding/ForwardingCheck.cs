@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Receptionist.Features.Businesses;
+
+namespace Receptionist.Features.Forwarding;
+
+public enum ForwardingCheckState { Pending, Passed, Failed }
+
+/// <summary>
+/// A test call from the business's line to its protected number. It passes when that call comes back to the
+/// line forwarded; it fails when the provider cannot place it or nothing comes back in time.
+/// </summary>
+public sealed class ForwardingCheck
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    public Guid Id { get; init; } = Guid.CreateVersion7();
+    public Guid BusinessId { get; init; }
+    public ForwardingCheckState State { get; set; }
+    public string? ProviderCallId { get; set; }
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public string? FailureReason { get; set; }
+
+    /// <summary>A pending check past its timeout has failed; it is settled when read, so no timer is needed.</summary>
+    public void ExpireIfOverdue(DateTimeOffset now)
+    {
+        if (State != ForwardingCheckState.Pending || now - StartedAt < Timeout)
+            return;
+        State = ForwardingCheckState.Failed;
+        CompletedAt = StartedAt + Timeout;
+        FailureReason = $"The test call did not come back forwarded within {Timeout.TotalSeconds:0} seconds. " +
+                        "Check the forwarding codes were accepted by your operator and try again.";
+    }
+}
+
+sealed class ForwardingCheckConfiguration : IEntityTypeConfiguration<ForwardingCheck>
+{
+    public void Configure(EntityTypeBuilder<ForwardingCheck> b)
+    {
+        b.ToTable("forwarding_checks");
+        b.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+        b.Property(x => x.ProviderCallId).HasMaxLength(64);
+        b.Property(x => x.FailureReason).HasMaxLength(500);
+        // The incoming-call webhook looks for a business's pending check.
+        b.HasIndex(x => x.BusinessId).HasFilter("state = 'Pending'").HasDatabaseName("ix_forwarding_checks_pending");
+        b.HasIndex(x => x.ProviderCallId);
+        b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

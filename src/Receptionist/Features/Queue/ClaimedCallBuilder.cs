@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Receptionist.Data;
+using Receptionist.Features.Accounts;
+using Receptionist.Features.Businesses;
+using Receptionist.Features.Calls;
+using Receptionist.Features.Scenarios;
+
+namespace Receptionist.Features.Queue;
+
+/// <summary>Everything the operator needs the moment a call is theirs.</summary>
+public sealed record ClaimedCall(
+    Guid CallId,
+    Guid BusinessId,
+    string BusinessName,
+    string CallerNumber,
+    DateTimeOffset ReceivedAt,
+    RenderedScenario? Scenario,
+    string? ScenarioError,
+    IReadOnlyList<EarlierCallView> EarlierCalls);
+
+public sealed record EarlierCallView(Guid CallId, DateTimeOffset At, string Outcome, string? Summary);
+
+/// <summary>Renders the business's scenario for this caller and gathers their history with this business.</summary>
+public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer renderer, TimeProvider clock)
+{
+    const int EarlierCallsShown = 5;
+
+    public async Task<ClaimedCall> BuildAsync(ClaimedCallRow call, Guid operatorId, CancellationToken ct)
+    {
+        var business = await db.Set<Business>().FirstAsync(b => b.Id == call.BusinessId, ct);
+        var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
+        var version = business.ScenarioVersionId is { } versionId
+            ? await db.Set<ScenarioVersion>().FirstOrDefaultAsync(v => v.Id == versionId, ct)
+            : null;
+        var earlier = await EarlierCallsAsync(call, ct);
+
+        RenderedScenario? scenario = null;
+        string? error = null;
+        if (version is not null)
+        {
+            var now = clock.GetUtcNow();
+            var local = new DateTimeOffset(business.LocalTime(now), TimeZoneInfo.FindSystemTimeZoneById(business.TimeZone).GetUtcOffset(now));
+            var variables = new ScenarioVariables(
+                business.Name, call.CallerNumber, business.IsOpenAt(now),
+                business.Hours.Describe(DateOnly.FromDateTime(local.DateTime)), local, business.Language,
+                [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(local.Offset), e.Outcome, e.Summary))],
+                operatorName?.Split(' ', 2)[0]);
+            var rendered = renderer.Render(ScenarioVersion.CacheKey(version.Id), version.Source, variables, ct);
+            if (rendered.Succeeded)
+                scenario = rendered.Value;
+            else
+                error = rendered.Error.ToString();
+        }
+        return new ClaimedCall(call.Id, business.Id, business.Name, call.CallerNumber, call.ReceivedAt, scenario, error, earlier);
+    }
+
+    /// <summary>The caller's earlier calls with this business only, newest first (an index covers this lookup).</summary>
+    async Task<List<EarlierCallView>> EarlierCallsAsync(ClaimedCallRow call, CancellationToken ct) =>
+        await db.Set<Call>()
+            .Where(c => c.BusinessId == call.BusinessId && c.CallerNumber == call.CallerNumber && c.Id != call.Id)
+            .OrderByDescending(c => c.ReceivedAt).Take(EarlierCallsShown)
+            .Select(c => new EarlierCallView(c.Id, c.ReceivedAt, c.Outcome.HasValue ? c.Outcome.Value.ToString() : c.Status.ToString(), null))
+            .ToListAsync(ct);
+}

@@ -1,0 +1,112 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Receptionist.Data;
+using Receptionist.Features.Businesses;
+using Receptionist.Features.Calls;
+using Receptionist.Features.Telephony;
+using Receptionist.Infrastructure;
+
+namespace Receptionist.Features.Queue;
+
+public sealed record PresenceRequest([property: Required, AllowedValues("available", "offline")] string State);
+
+public sealed record PresenceResponse(string State, DateTimeOffset? UpdatedAt);
+
+public sealed record WaitingCall(Guid CallId, string BusinessName, DateTimeOffset ReceivedAt, int WaitingSeconds, int SlaSecondsLeft);
+
+public static class QueueEndpoints
+{
+    public static IServiceCollection AddQueue(this IServiceCollection services)
+    {
+        services.AddScoped<CallQueue>();
+        services.AddScoped<ClaimedCallBuilder>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapQueue(this IEndpointRouteBuilder app)
+    {
+        var console = app.MapGroup("/api/console").WithTags("Console").RequireAuthorization(Policies.Operator);
+        console.MapGet("/presence", GetPresence).WithName(nameof(GetPresence));
+        console.MapPut("/presence", SetPresence).WithName(nameof(SetPresence)).WithSummary("Go available or offline");
+        console.MapGet("/queue", ListWaitingCalls).WithName(nameof(ListWaitingCalls))
+            .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
+        console.MapPost("/calls/next", ClaimNextCall).WithName(nameof(ClaimNextCall))
+            .WithSummary("Give this operator the longest-waiting call and bridge the caller to them");
+        return app;
+    }
+
+    static async Task<Ok<PresenceResponse>> GetPresence(AppDbContext db, CurrentUser me, CancellationToken ct)
+    {
+        var operatorId = me.Id;
+        var presence = await db.Set<OperatorPresence>().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
+        return TypedResults.Ok(new PresenceResponse(Name(presence?.State ?? PresenceState.Offline), presence?.UpdatedAt));
+    }
+
+    static async Task<Results<Ok<PresenceResponse>, ProblemHttpResult>> SetPresence(
+        PresenceRequest request, AppDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
+    {
+        var operatorId = me.Id;
+        var state = request.State == "available" ? PresenceState.Available : PresenceState.Offline;
+        var current = await db.Set<OperatorPresence>().Where(p => p.OperatorId == operatorId).Select(p => (PresenceState?)p.State)
+            .FirstOrDefaultAsync(ct);
+        if (current == PresenceState.Busy)
+            return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
+        var now = clock.GetUtcNow();
+        await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
+        return TypedResults.Ok(new PresenceResponse(Name(state), now));
+    }
+
+    static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(
+        AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var waiting = await db.Set<Call>().Where(c => c.Status == CallStatus.Waiting)
+            .OrderBy(c => c.ReceivedAt).ThenBy(c => c.Id).Take(200)
+            .Join(db.Set<Business>(), c => c.BusinessId, b => b.Id, (c, b) => new { c.Id, b.Name, c.ReceivedAt })
+            .ToListAsync(ct);
+        return TypedResults.Ok(waiting.Select(w =>
+        {
+            var seconds = (int)(now - w.ReceivedAt).TotalSeconds;
+            return new WaitingCall(w.Id, w.Name, w.ReceivedAt, seconds, Math.Max(0, options.Value.AnswerSlaSeconds - seconds));
+        }).ToList());
+    }
+
+    static async Task<Results<Ok<ClaimedCall>, NoContent, ProblemHttpResult>> ClaimNextCall(
+        AppDbContext db, CallQueue queue, ClaimedCallBuilder builder, CurrentUser me, ITelephonyProvider telephony,
+        IOptions<AppOptions> app, ILogger<CallQueue> logger, CancellationToken ct)
+    {
+        var operatorId = me.Id;
+        var claimed = await queue.ClaimNextAsync(operatorId, ct);
+        if (claimed is null)
+        {
+            var available = await db.Set<OperatorPresence>()
+                .AnyAsync(p => p.OperatorId == operatorId && p.State == PresenceState.Available, ct);
+            return available
+                ? TypedResults.NoContent()
+                : TypedResults.Problem("Set yourself available before taking calls.", statusCode: StatusCodes.Status409Conflict,
+                    title: "Not available");
+        }
+
+        try
+        {
+            await telephony.RedirectCallAsync(claimed.ProviderCallId,
+                CallInstructions.Fetch(app.Value.Url(TwilioCallWebhooks.BridgePath(claimed.Id))), ct);
+        }
+        catch (Exception e) when (e is TelephonyException or InvalidOperationException or HttpRequestException)
+        {
+            logger.LogWarning(e, "Could not bridge call {CallId}; it waits again", claimed.Id);
+            await queue.ReleaseAsync(claimed, operatorId, ct);
+            return TypedResults.Problem("The provider could not connect this caller; the call is back in the queue.",
+                statusCode: StatusCodes.Status502BadGateway, title: "Bridge failed");
+        }
+        return TypedResults.Ok(await builder.BuildAsync(claimed, operatorId, ct));
+    }
+
+    static string Name(PresenceState state) => state switch
+    {
+        PresenceState.WrapUp => "wrapUp",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+}

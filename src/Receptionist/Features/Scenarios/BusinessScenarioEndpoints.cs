@@ -1,0 +1,88 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Receptionist.Data;
+using Receptionist.Features.Businesses;
+using Receptionist.Infrastructure;
+
+namespace Receptionist.Features.Scenarios;
+
+/// <summary>Either a built-in's key or the owner's own text.</summary>
+public sealed record ChooseScenarioRequest(
+    [property: MaxLength(64)] string? BuiltIn = null,
+    [property: MaxLength(ScenarioLimits.MaxSourceLength)] string? Source = null);
+
+public sealed record ScenarioVersionResponse(Guid Id, int Number, string? BuiltIn, string Source, DateTimeOffset CreatedAt);
+
+public static class BusinessScenarioEndpoints
+{
+    public static IEndpointRouteBuilder MapBusinessScenario(this IEndpointRouteBuilder app)
+    {
+        var owner = app.MapGroup("/api/businesses/{id:guid}/scenario").WithTags("Scenarios").RequireAuthorization(Policies.Owner);
+        owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario))
+            .WithSummary("Save a new scenario version (a built-in or the owner's own text) and make it current");
+        owner.MapGet("/", GetScenario).WithName(nameof(GetScenario)).WithSummary("The business's current scenario version");
+        return app;
+    }
+
+    static async Task<Results<Ok<ScenarioVersionResponse>, NotFound, ValidationProblem>> ChooseScenario(
+        Guid id, ChooseScenarioRequest request, AppDbContext db, CurrentUser owner, BuiltInScenarios builtIns,
+        ScenarioRenderer renderer, TimeProvider clock, CancellationToken ct)
+    {
+        var business = await db.OwnedBy(owner).FirstOrDefaultAsync(b => b.Id == id, ct);
+        if (business is null)
+            return TypedResults.NotFound();
+
+        string source;
+        if (request is { BuiltIn: { } key, Source: null })
+        {
+            var builtIn = builtIns.Find(key, business.Language);
+            if (builtIn is null)
+                return Invalid("builtIn", $"No built-in scenario '{key}'.");
+            source = builtIn.Source;
+        }
+        else if (request is { BuiltIn: null, Source: { } text })
+        {
+            var compiled = renderer.Compile(text);
+            if (!compiled.Succeeded)
+                return TypedResults.ValidationProblem(
+                    new Dictionary<string, string[]> { ["source"] = [compiled.Error.ToString()] },
+                    extensions: new Dictionary<string, object?> { ["line"] = compiled.Error.Line, ["column"] = compiled.Error.Column });
+            source = text;
+        }
+        else
+            return Invalid("builtIn", "Give exactly one of builtIn or source.");
+
+        var number = await db.Set<ScenarioVersion>().Where(v => v.BusinessId == id).MaxAsync(v => (int?)v.Number, ct) ?? 0;
+        var version = new ScenarioVersion
+        {
+            BusinessId = id, Number = number + 1, BuiltInKey = request.BuiltIn, Source = source, CreatedAt = clock.GetUtcNow(),
+        };
+        db.Add(version);
+        business.ScenarioVersionId = version.Id;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return Invalid("source", "Another save of this scenario happened at the same moment; try again.");
+        }
+        return TypedResults.Ok(ToResponse(version));
+    }
+
+    static async Task<Results<Ok<ScenarioVersionResponse>, NotFound>> GetScenario(
+        Guid id, AppDbContext db, CurrentUser owner, CancellationToken ct)
+    {
+        var version = await db.OwnedBy(owner).Where(b => b.Id == id)
+            .Join(db.Set<ScenarioVersion>(), b => b.ScenarioVersionId, v => v.Id, (b, v) => v)
+            .FirstOrDefaultAsync(ct);
+        return version is null ? TypedResults.NotFound() : TypedResults.Ok(ToResponse(version));
+    }
+
+    static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+
+    static ScenarioVersionResponse ToResponse(ScenarioVersion v) => new(v.Id, v.Number, v.BuiltInKey, v.Source, v.CreatedAt);
+}

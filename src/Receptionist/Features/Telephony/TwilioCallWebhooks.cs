@@ -1,0 +1,160 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Receptionist.Features.Businesses;
+using Receptionist.Features.Calls;
+using Receptionist.Infrastructure;
+
+namespace Receptionist.Features.Telephony;
+
+/// <summary>
+/// Translates Twilio's voice webhooks into <see cref="CallFlow"/> steps and its decisions into TwiML. The caller's
+/// wait is driven by Twilio (the Enqueue wait URL is re-requested after each ringback), so any instance can serve
+/// any step and no instance's timer decides an overflow.
+/// </summary>
+public static class TwilioCallWebhooks
+{
+    public const string QueueName = "receptionist";
+    const int VoicemailMaxSeconds = 120;
+    const int RingOperatorSeconds = 20;
+    const int RingBackupSeconds = 25;
+
+    public static RouteGroupBuilder MapTwilioCallWebhooks(this RouteGroupBuilder twilio)
+    {
+        twilio.MapPost("/voice", IncomingCall).WithName(nameof(IncomingCall)).WithSummary("Twilio: a call to one of our lines");
+        twilio.MapPost("/status", CallStatusChanged).WithName(nameof(CallStatusChanged)).WithSummary("Twilio: call status callback");
+        twilio.MapPost("/wait", QueueWait).WithName(nameof(QueueWait)).WithSummary("Twilio: what a queued caller hears next");
+        twilio.MapPost("/queue-result", LeftQueue).WithName(nameof(LeftQueue)).WithSummary("Twilio: the caller left the queue");
+        twilio.MapPost("/bridge", BridgeToOperator).WithName(nameof(BridgeToOperator)).WithSummary("Twilio: connect a claimed caller");
+        twilio.MapPost("/operator-leg", OperatorLegAnswered).WithName(nameof(OperatorLegAnswered)).WithSummary("Twilio: operator leg events");
+        twilio.MapPost("/dial-result", OperatorDialEnded).WithName(nameof(OperatorDialEnded)).WithSummary("Twilio: the operator dial ended");
+        twilio.MapPost("/backup-result", BackupDialEnded).WithName(nameof(BackupDialEnded)).WithSummary("Twilio: the backup-number dial ended");
+        twilio.MapPost("/voicemail", VoicemailRecorded).WithName(nameof(VoicemailRecorded)).WithSummary("Twilio: a voicemail was recorded");
+        return twilio;
+    }
+
+    public static string BridgePath(Guid callId) => $"/telephony/twilio/bridge?call={callId}";
+
+    static async Task<TwiMLResponse> IncomingCall(TwilioVoiceRequest request, CallFlow calls, ITelephonyProvider telephony,
+        IOptions<AppOptions> app, ILogger<CallFlow> logger, CancellationToken ct)
+    {
+        var decision = await calls.IncomingAsync(
+            new IncomingCall(request.CallSid, request.From, request.To, request.ForwardedFrom), ct);
+        switch (decision)
+        {
+            case IncomingDecision.Queue queue:
+                return Enqueue(queue.CallId, app.Value);
+            case IncomingDecision.Fallback fallback:
+                return Fallback(fallback.CallId, fallback.Plan, app.Value);
+            case IncomingDecision.ForwardingConfirmed confirmed:
+                if (confirmed.TestCallProviderId is { } testCall)
+                    await HangUpQuietlyAsync(telephony, testCall, logger, ct);
+                return TwiML.Response(TwiML.Hangup());
+            default:
+                return TwiML.Response(TwiML.Reject());
+        }
+    }
+
+    static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
+    {
+        if (request.CallStatus is "completed" or "failed" or "busy" or "no-answer" or "canceled")
+            await calls.CallEndedAsync(request.CallSid, providerFailed: request.CallStatus is "failed" or "busy" or "no-answer", ct);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<TwiMLResponse> QueueWait(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct) =>
+        await calls.OverflowIfDueAsync(call, ct)
+            ? TwiML.Response(TwiML.Leave())
+            : TwiML.Response(TwiML.Play(app.Value.Url("/audio/ringback.wav")));
+
+    /// <summary>After Leave (overflow) or a queue error the caller goes to the fallback; other results need nothing.</summary>
+    static async Task<TwiMLResponse> LeftQueue(Guid call, TwilioVoiceRequest request, CallFlow calls,
+        IOptions<AppOptions> app, CancellationToken ct)
+    {
+        if (request.QueueResult is not ("leave" or "error" or "system-error"))
+            return TwiML.Response();
+        var plan = await calls.FallbackPlanAsync(call, ct);
+        return plan is null ? TwiML.Response(TwiML.Hangup()) : Fallback(call, plan, app.Value);
+    }
+
+    static async Task<TwiMLResponse> BridgeToOperator(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct)
+    {
+        var operatorId = await calls.ClaimingOperatorAsync(call, ct);
+        if (operatorId is null)
+            return Enqueue(call, app.Value);
+        return TwiML.Response(TwiML.Dial(
+            TwiML.Client(OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
+            timeout: RingOperatorSeconds, answerOnBridge: true,
+            action: app.Value.Url($"/telephony/twilio/dial-result?call={call}")));
+    }
+
+    static async Task<NoContent> OperatorLegAnswered(Guid call, TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
+    {
+        if (request.CallStatus is "in-progress" or "answered")
+            await calls.OperatorAnsweredAsync(call, ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>The operator's leg ended: after a conversation the call is over; unanswered, the caller queues again.</summary>
+    static async Task<TwiMLResponse> OperatorDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
+        IOptions<AppOptions> app, CancellationToken ct)
+    {
+        if (request.DialCallStatus == "completed")
+            return TwiML.Response(TwiML.Hangup());
+        await calls.ReturnToQueueAsync(call, ct);
+        return Enqueue(call, app.Value);
+    }
+
+    static async Task<TwiMLResponse> BackupDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
+        IOptions<AppOptions> app, CancellationToken ct)
+    {
+        if (request.DialCallStatus == "completed")
+            return TwiML.Response(TwiML.Hangup());
+        var plan = await calls.FallbackPlanAsync(call, ct);
+        return plan is null ? TwiML.Response(TwiML.Hangup()) : Voicemail(call, plan, app.Value);
+    }
+
+    static async Task<TwiMLResponse> VoicemailRecorded(Guid call, TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
+    {
+        if (request.RecordingUrl is { Length: > 0 } url)
+            await calls.RecordVoicemailAsync(call, url, ct);
+        return TwiML.Response(TwiML.Hangup());
+    }
+
+    /// <summary>The operator's console registers with the provider under this identity.</summary>
+    public static string OperatorIdentity(Guid operatorId) => $"operator-{operatorId:N}";
+
+    static TwiMLResponse Enqueue(Guid call, AppOptions app) => TwiML.Response(TwiML.Enqueue(QueueName,
+        waitUrl: app.Url($"/telephony/twilio/wait?call={call}"),
+        action: app.Url($"/telephony/twilio/queue-result?call={call}")));
+
+    static TwiMLResponse Fallback(Guid call, FallbackPlan plan, AppOptions app) =>
+        plan is { Mode: FallbackMode.BackupNumber, BackupNumber: { } backup }
+            ? TwiML.Response(TwiML.Dial(TwiML.Number(backup), timeout: RingBackupSeconds,
+                action: app.Url($"/telephony/twilio/backup-result?call={call}")))
+            : Voicemail(call, plan, app);
+
+    static TwiMLResponse Voicemail(Guid call, FallbackPlan plan, AppOptions app)
+    {
+        var english = plan.Language.StartsWith("en", StringComparison.Ordinal);
+        var prompt = english
+            ? $"You have reached {plan.BusinessName}. Nobody can take your call right now. Please leave a message after the tone."
+            : $"Вы позвонили в {plan.BusinessName}. Сейчас никто не может ответить. Оставьте сообщение после сигнала.";
+        return TwiML.Response(
+            TwiML.Say(prompt, language: plan.Language),
+            TwiML.Record(maxLength: VoicemailMaxSeconds, playBeep: true, action: app.Url($"/telephony/twilio/voicemail?call={call}")),
+            TwiML.Hangup());
+    }
+
+    static async Task HangUpQuietlyAsync(ITelephonyProvider telephony, string callId, ILogger logger, CancellationToken ct)
+    {
+        try
+        {
+            await telephony.HangUpAsync(callId, ct);
+        }
+        catch (TelephonyException e)
+        {
+            // The forwarded leg is hung up by our TwiML anyway; the test leg ends with it.
+            logger.LogWarning(e, "Could not hang up the forwarding-check call {CallId}", callId);
+        }
+    }
+}

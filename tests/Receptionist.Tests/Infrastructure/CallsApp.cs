@@ -1,0 +1,86 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Receptionist.Tests.Infrastructure;
+
+/// <summary>
+/// The service with Twilio played by a loopback fake and time under the test's control, plus helpers to set up a
+/// business that is live (line, forwarding verified, scenario, paid) and to drive calls through signed webhooks.
+/// </summary>
+public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
+{
+    public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+
+    static int lineCounter;
+
+    /// <summary>A new owner with a business on a fresh line; live unless told otherwise.</summary>
+    public async Task<LiveBusiness> NewBusinessAsync(bool live = true, object? profile = null)
+    {
+        var line = $"+7495{Interlocked.Increment(ref lineCounter) + 3_000_000 + Random.Shared.Next(0, 100) * 10_000}";
+        var admin = await AdminAsync();
+        (await admin.PostAsJsonAsync("/api/admin/lines", new { number = line })).EnsureSuccessStatusCode();
+        var owner = await NewOwnerAsync();
+        var protectedNumber = $"+7916{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var created = await owner.PostAsJsonAsync("/api/businesses", profile ?? new
+        {
+            name = "Автосервис «Мотор»", protectedNumber, timeZone = "Europe/Moscow",
+            summaryEmails = new[] { "owner@example.com" },
+        });
+        created.EnsureSuccessStatusCode();
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetGuid();
+        var assignedLine = body.GetProperty("lineNumber").GetString()!;
+        if (live)
+        {
+            (await owner.PutAsJsonAsync($"/api/businesses/{id}/scenario", new { builtIn = "take-message" })).EnsureSuccessStatusCode();
+            await ScalarAsync<object>("UPDATE businesses SET forwarding_verified_at = now() WHERE id = $1", id);
+            await PaySubscriptionAsync(id);
+        }
+        return new LiveBusiness(id, owner, assignedLine, body.GetProperty("protectedNumber").GetString()!);
+    }
+
+    /// <summary>What a successful Stripe checkout leaves behind: an active subscription.</summary>
+    public Task PaySubscriptionAsync(Guid businessId) => ScalarAsync<object>("""
+        INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
+        VALUES (gen_random_uuid(), $1, 'start', 'Active', now() - interval '1 day', now() + interval '29 days', now())
+        ON CONFLICT (business_id) DO UPDATE SET status = 'Active'
+        """, businessId);
+
+    public Task<HttpResponseMessage> IncomingCallAsync(string callSid, string from, string to, string? forwardedFrom = null)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["CallSid"] = callSid, ["AccountSid"] = AccountSid, ["From"] = from, ["To"] = to,
+            ["CallStatus"] = "ringing", ["Direction"] = "inbound", ["ApiVersion"] = "2010-04-01",
+        };
+        if (forwardedFrom is not null)
+            form["ForwardedFrom"] = forwardedFrom;
+        return PostSignedAsync("/telephony/twilio/voice", form);
+    }
+
+    /// <summary>A Twilio callback about a call, with extra fields (CallStatus, QueueResult, DialCallStatus, ...).</summary>
+    public Task<HttpResponseMessage> CallbackAsync(string path, string callSid, params (string Key, string Value)[] fields)
+    {
+        var form = new Dictionary<string, string>
+        {
+            ["CallSid"] = callSid, ["AccountSid"] = AccountSid, ["From"] = "+79160000000", ["To"] = "+74950000000",
+            ["CallStatus"] = "in-progress", ["Direction"] = "inbound",
+        };
+        foreach (var (key, value) in fields)
+            form[key] = value;
+        return PostSignedAsync(path, form);
+    }
+
+    public async Task<HttpClient> AvailableOperatorAsync(string name = "Анна Петрова")
+    {
+        var (client, _) = await NewOperatorAsync(name);
+        (await client.PutAsJsonAsync("/api/console/presence", new { state = "available" })).EnsureSuccessStatusCode();
+        return client;
+    }
+}
+
+public sealed record LiveBusiness(Guid Id, HttpClient Owner, string Line, string ProtectedNumber);

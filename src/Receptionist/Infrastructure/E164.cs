@@ -9,6 +9,9 @@ public static class E164
     const string DefaultRegion = "RU";
     static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
+    /// <summary>The ISO 3166 country of a number already in E.164 ("RU" for +7 495 …).</summary>
+    public static string RegionOf(string e164) => Util.GetRegionCodeForNumber(Util.Parse(e164, DefaultRegion));
+
     public static bool TryParse(string? input, out string e164)
     {
         e164 = "";

@@ -13,7 +13,8 @@ public sealed record LineResponse(Guid Id, string Number, Guid? BusinessId, Date
 
 public static class LineEndpoints
 {
-    public static IServiceCollection AddLines(this IServiceCollection services) => services.AddScoped<LinePool>();
+    public static IServiceCollection AddLines(this IServiceCollection services) =>
+        services.AddScoped<LinePool>().AddScoped<LineProvisioning>();
 
     public static IEndpointRouteBuilder MapLines(this IEndpointRouteBuilder app)
     {

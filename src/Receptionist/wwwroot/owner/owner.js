@@ -18,7 +18,7 @@ async function start() {
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#status', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#calls', '#sign-out']) show($(id), false);
 }
 
 $('#auth-form').addEventListener('submit', async event => {
@@ -74,10 +74,103 @@ async function render() {
     $('#backup-number').value = business.backupNumber ?? '';
     $('#fallback').value = business.fallback;
   }
-  show($('#forwarding'), !!business);
-  show($('#status'), !!business);
+  for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await renderForwarding();
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls()]);
+}
+
+const stateNames = { pending: 'Ждём звонок обратно…', passed: 'Переадресация работает', failed: 'Проверка не прошла' };
+
+function showCheck(check) {
+  const text = stateNames[check.state] + (check.failureReason ? `: ${check.failureReason}` : '');
+  $('#check-state').textContent = text;
+  $('#check-state').dataset.state = check.state;
+  show($('#check-state'), true);
+}
+
+$('#start-check').addEventListener('click', async () => {
+  try {
+    let check = await api('POST', `/api/businesses/${business.id}/forwarding/check`);
+    showCheck(check);
+    while (check.state === 'pending') {
+      await new Promise(resolve => setTimeout(resolve, 3000));
+      check = await api('GET', `/api/businesses/${business.id}/forwarding/check`);
+      showCheck(check);
+    }
+    await renderStatus();
+  } catch (error) { showError($('#check-state'), error); }
+});
+
+let builtIns = [];
+
+async function renderScenario() {
+  builtIns = await api('GET', `/api/scenarios?language=${business.language}`);
+  $('#builtin').replaceChildren(...builtIns.map(s => Object.assign(document.createElement('option'), { value: s.key, textContent: s.title })));
+  describeBuiltIn();
+  try {
+    const current = await api('GET', `/api/businesses/${business.id}/scenario`);
+    $('#scenario-current').textContent = `Сейчас: версия ${current.number}` + (current.builtIn ? ` (${current.builtIn})` : ' (свой текст)');
+    $('#scenario-source').value = current.source;
+    if (current.builtIn) $('#builtin').value = current.builtIn;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 404)) throw error;
+    $('#scenario-current').textContent = 'Сценарий ещё не выбран.';
+  }
+}
+
+function describeBuiltIn() {
+  const chosen = builtIns.find(s => s.key === $('#builtin').value);
+  $('#builtin-description').textContent = chosen?.description ?? '';
+  if (chosen && !$('#scenario-source').value) $('#scenario-source').value = chosen.source;
+}
+
+$('#builtin').addEventListener('change', () => { $('#scenario-source').value = ''; describeBuiltIn(); });
+
+async function saveScenario(request) {
+  try {
+    await api('PUT', `/api/businesses/${business.id}/scenario`, request);
+    show($('#scenario-error'), false);
+    await Promise.all([renderScenario(), renderStatus()]);
+  } catch (error) { showError($('#scenario-error'), error); }
+}
+
+$('#choose-builtin').addEventListener('click', () => saveScenario({ builtIn: $('#builtin').value }));
+$('#save-scenario').addEventListener('click', () => saveScenario({ source: $('#scenario-source').value }));
+
+$('#preview-scenario').addEventListener('click', async () => {
+  try {
+    const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, language: business.language });
+    $('#preview-greeting').textContent = preview.greeting;
+    $('#preview-script').textContent = preview.script;
+    show($('#scenario-preview'), true);
+    show($('#scenario-error'), false);
+  } catch (error) { show($('#scenario-preview'), false); showError($('#scenario-error'), error); }
+});
+
+async function renderStatus() {
+  const status = await api('GET', `/api/businesses/${business.id}/status`);
+  $('#live-badge').textContent = status.live ? 'подключено' : 'не подключено';
+  $('#live-badge').classList.toggle('live', status.live);
+  $('#checklist').replaceChildren(...status.items.map(item => {
+    const li = document.createElement('li');
+    li.className = item.done ? 'done' : '';
+    li.dataset.key = item.key;
+    li.textContent = item.title + (item.detail ? ` — ${item.detail}` : '');
+    return li;
+  }));
+}
+
+const outcomeNames = { answered: 'Принят оператором', abandoned: 'Звонящий не дождался', overflowed: 'Операторы заняты', notLive: 'Не подключено', failed: 'Сбой' };
+
+async function renderCalls() {
+  const page = await api('GET', `/api/businesses/${business.id}/calls?pageSize=20`);
+  $('#call-rows').replaceChildren(...page.items.map(call => {
+    const row = document.createElement('tr');
+    const cells = [new Date(call.receivedAt).toLocaleString('ru-RU'), call.callerNumber,
+      outcomeNames[call.outcome] ?? 'Идёт', call.waitSeconds == null ? '—' : `${call.waitSeconds} с`];
+    row.append(...cells.map(text => Object.assign(document.createElement('td'), { textContent: text })));
+    return row;
+  }));
 }
 
 async function renderForwarding() {

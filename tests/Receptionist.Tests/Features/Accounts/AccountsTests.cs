@@ -18,14 +18,20 @@ public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<Reception
 
         var anonymous = await app.CreateClient().GetAsync("/api/auth/manage/info", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        // An owner-only endpoint: works with the token, 401 without it.
+        Assert.Equal(HttpStatusCode.OK, (await owner.GetAsync("/api/businesses", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync("/api/businesses", TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]
-    public async Task OwnerIsForbiddenFromAdminEndpoints()
+    public async Task OwnerIsForbiddenFromAdminAndOperatorEndpoints()
     {
         var owner = await app.NewOwnerAsync();
-        var response = await owner.GetAsync("/api/admin/staff", TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.GetAsync("/api/admin/staff", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.GetAsync("/api/admin/lines", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.GetAsync("/api/console/queue", TestContext.Current.CancellationToken)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.PostAsync("/api/console/calls/next", null, TestContext.Current.CancellationToken)).StatusCode);
     }
 
     [Fact]

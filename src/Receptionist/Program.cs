@@ -1,5 +1,6 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
@@ -25,6 +26,7 @@ builder.Services.AddLines();
 builder.Services.AddOutbox();
 builder.Services.AddEmail();
 builder.Services.AddTelephony();
+builder.Services.AddBilling();
 
 var app = builder.Build();
 
@@ -51,6 +53,7 @@ app.MapForwarding();
 app.MapOutboxAdmin();
 app.MapScenarios();
 app.MapTelephony();
+app.MapBilling();
 
 app.Run();
 

@@ -7,6 +7,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 using Npgsql;
 using Receptionist.Data;
@@ -141,7 +142,8 @@ async Task<T> Scalar<T>(string sql)
     return (T)(await new NpgsqlCommand(sql, connection).ExecuteScalarAsync())!;
 }
 
-sealed class BenchApp(string connectionString) : WebApplicationFactory<Program>
+// Any type of the service's assembly names its entry point; Program here would be the benchmark's own.
+sealed class BenchApp(string connectionString) : WebApplicationFactory<AppDbContext>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -1,5 +1,6 @@
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Forwarding;
@@ -29,6 +30,7 @@ builder.Services.AddEmail();
 builder.Services.AddTelephony();
 builder.Services.AddCalls();
 builder.Services.AddQueue();
+builder.Services.AddBilling();
 
 var app = builder.Build();
 
@@ -50,6 +52,7 @@ app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
 app.MapBusinesses();
+app.MapGoLive();
 app.MapLines();
 app.MapForwarding();
 app.MapOutboxAdmin();
@@ -58,6 +61,7 @@ app.MapTelephony();
 app.MapBusinessScenario();
 app.MapCalls();
 app.MapQueue();
+app.MapBilling();
 
 app.Run();
 

@@ -75,6 +75,8 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         // Owners page through their call log newest first; the console looks up a caller's history.
         b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
+        // Billing counts a period's answered calls per business.
+        b.HasIndex(x => new { x.BusinessId, x.AnsweredAt }).HasFilter("answered_at IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);
         b.HasOne<AppUser>().WithMany().HasForeignKey(x => x.OperatorId).OnDelete(DeleteBehavior.Restrict);
     }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
@@ -33,7 +34,8 @@ public sealed record FallbackPlan(string BusinessName, string Language, Fallback
 /// instance can serve any step. Every call ends in exactly one outcome, and every missed call is told to the owner.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates, ILogger<CallFlow> logger)
+    AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates, BillingUsage usage,
+    ILogger<CallFlow> logger)
 {
     /// <summary>
     /// One round trip: finds the business by the dialled line, decides whether it is live, and records the call
@@ -45,6 +47,7 @@ public sealed class CallFlow(
         var rows = await db.Database.SqlQuery<IncomingRow>($"""
             WITH target AS (
                 SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, l.number AS line,
+                       -- Live: the go-live checklist (GoLiveEndpoints); the subscription part is Subscription.AnswersCallsSql.
                        (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
                             SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
                               AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > {now})))) AS live,
@@ -140,6 +143,8 @@ public sealed class CallFlow(
         call.Status = CallStatus.Answered;
         call.AnsweredAt = now;
         call.Billable = now - call.ReceivedAt <= TimeSpan.FromSeconds(options.Value.AnswerSlaSeconds);
+        // In this transaction: the usage count locks the subscription row so simultaneous answers count in turn.
+        await usage.RecordAnsweredCallAsync(db, call, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
     }

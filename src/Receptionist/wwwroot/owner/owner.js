@@ -1,4 +1,5 @@
 import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { renderBilling } from '/owner/billing.js';
 
 let business = null;
 
@@ -18,7 +19,7 @@ async function start() {
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#calls', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#calls', '#billing', '#sign-out']) show($(id), false);
 }
 
 $('#auth-form').addEventListener('submit', async event => {
@@ -76,7 +77,7 @@ async function render() {
   }
   for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls()]);
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(), renderBilling(business)]);
 }
 
 const stateNames = { pending: 'Ждём звонок обратно…', passed: 'Переадресация работает', failed: 'Проверка не прошла' };

@@ -1,0 +1,40 @@
+using Microsoft.Playwright;
+using Receptionist.Tests.Infrastructure;
+
+namespace Receptionist.Tests.Features.Billing;
+
+public sealed class BillingPageTests(BillingApp app, Browser browser) : IClassFixture<BillingApp>
+{
+    [Fact]
+    public async Task AnOwnerSeesThePlansInRublesAndIsSentToStripeCheckout()
+    {
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.GotoAsync("/");
+        await page.FillAsync("#auth-email", $"billing-{Guid.NewGuid():N}@example.com");
+        await page.FillAsync("#auth-password", "page-password-1");
+        await page.ClickAsync("#register");
+        await page.FillAsync("#name", "Салон «Ромашка»");
+        await page.FillAsync("#protected-number", Businesses.BusinessesTests.UniqueMoscowNumber());
+        await page.FillAsync("#summary-emails", "owner@example.com");
+        await page.ClickAsync("#save-profile");
+        await Assertions.Expect(page.Locator("#profile-title")).ToHaveTextAsync("Салон «Ромашка»");
+
+        // owner.js will call renderBilling once the lead wires it in; until then the test calls it the same way.
+        await page.EvaluateAsync("""
+            async () => {
+              const { renderBilling } = await import('/owner/billing.js');
+              const [business] = await (await fetch('/api/businesses')).json();
+              await renderBilling(business);
+            }
+            """);
+
+        await Assertions.Expect(page.Locator("#billing")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#billing-status")).ToContainTextAsync("нет подписки");
+        await Assertions.Expect(page.Locator("#billing-plans [data-plan=start]")).ToContainTextAsync("990");
+        await Assertions.Expect(page.Locator("#billing-portal")).ToBeHiddenAsync();
+
+        await page.ClickAsync("#billing-plans [data-plan=start] button");
+
+        await page.WaitForURLAsync(url => url.StartsWith(app.Stripe.BaseUrl + "/checkout/cs_test_", StringComparison.Ordinal));
+    }
+}

@@ -25,10 +25,11 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
         (await admin.PostAsJsonAsync("/api/admin/lines", new { number = line })).EnsureSuccessStatusCode();
         var owner = await NewOwnerAsync();
         var protectedNumber = $"+7916{Random.Shared.Next(1_000_000, 9_999_999)}";
+        var summaryEmail = $"owner-{Guid.NewGuid():N}@example.com";
         var created = await owner.PostAsJsonAsync("/api/businesses", profile ?? new
         {
             name = "Автосервис «Мотор»", protectedNumber, timeZone = "Europe/Moscow",
-            summaryEmails = new[] { "owner@example.com" },
+            summaryEmails = new[] { summaryEmail },
         });
         created.EnsureSuccessStatusCode();
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
@@ -40,7 +41,8 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
             await ScalarAsync<object>("UPDATE businesses SET forwarding_verified_at = now() WHERE id = $1", id);
             await PaySubscriptionAsync(id);
         }
-        return new LiveBusiness(id, owner, assignedLine, body.GetProperty("protectedNumber").GetString()!);
+        return new LiveBusiness(id, owner, assignedLine, body.GetProperty("protectedNumber").GetString()!,
+            body.GetProperty("summaryEmails")[0].GetString()!);
     }
 
     /// <summary>What a successful Stripe checkout leaves behind: an active subscription.</summary>
@@ -75,6 +77,14 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
         return PostSignedAsync(path, form);
     }
 
+    /// <summary>Emails waiting in or delivered from the outbox to this business's owner.</summary>
+    public Task<long> EmailsToAsync(LiveBusiness business) => ScalarAsync<long>(
+        "SELECT count(*) FROM outbox_messages WHERE kind = 'email' AND payload::text LIKE '%' || $1 || '%'", business.SummaryEmail);
+
+    /// <summary>Ends every call still in progress, so the queue holds only what a test puts in it next.</summary>
+    public Task ClearQueueAsync() => ScalarAsync<object>(
+        "UPDATE calls SET status = 'Ended', outcome = 'Abandoned', ended_at = now() WHERE status <> 'Ended'");
+
     public async Task<HttpClient> AvailableOperatorAsync(string name = "Анна Петрова")
     {
         var (client, _) = await NewOperatorAsync(name);
@@ -83,4 +93,4 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
     }
 }
 
-public sealed record LiveBusiness(Guid Id, HttpClient Owner, string Line, string ProtectedNumber);
+public sealed record LiveBusiness(Guid Id, HttpClient Owner, string Line, string ProtectedNumber, string SummaryEmail);

@@ -133,7 +133,9 @@ public sealed class CallFlow(
     /// </summary>
     public async Task OperatorAnsweredAsync(Guid callId, CancellationToken ct)
     {
+        // PostgreSQL keeps microseconds: compare at the precision the arrival time was stored with.
         var now = clock.GetUtcNow();
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var call = await db.Set<Call>()
             .FromSql($"SELECT * FROM calls WHERE id = {callId} AND answered_at IS NULL AND status = 'Claimed' FOR UPDATE")

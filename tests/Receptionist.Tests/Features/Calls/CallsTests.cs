@@ -24,8 +24,6 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     Task<string?> StatusOf(string sid) => app.ScalarAsync<string>("SELECT status FROM calls WHERE provider_call_id = $1", sid);
     Task<string?> OutcomeOf(string sid) => app.ScalarAsync<string>("SELECT outcome FROM calls WHERE provider_call_id = $1", sid);
     Task<Guid> IdOf(string sid) => app.ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid);
-    Task<long> MissedNoticesFor(Guid business) => app.ScalarAsync<long>(
-        "SELECT count(*) FROM outbox_messages o WHERE o.kind = 'email' AND o.payload::text LIKE '%' || (SELECT name FROM businesses WHERE id = $1) || '%'", business);
 
     [Fact]
     public async Task UnsignedIncomingCallIsRefusedAndRecordsNothing()
@@ -92,7 +90,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         (await app.CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
 
         Assert.Equal("NotLive", await OutcomeOf(sid));
-        Assert.Equal(1L, await MissedNoticesFor(business.Id));
+        Assert.Equal(1L, await app.EmailsToAsync(business));
         Assert.Equal(1L, await app.ScalarAsync<long>(
             "SELECT count(*) FROM outbox_messages WHERE payload::text LIKE '%rec/RE1%'"));
     }
@@ -127,6 +125,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     public async Task AnOperatorTakesTheOldestCallAndIsBridgedToTheCaller()
     {
         var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
         var older = NewSid();
         var newer = NewSid();
         await app.IncomingCallAsync(older, Caller, business.Line);
@@ -170,12 +169,11 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     public async Task OnlyACallAnsweredWithinThirtySecondsIsBillable(int waitSeconds, bool billable)
     {
         var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
         var sid = NewSid();
         await app.IncomingCallAsync(sid, Caller, business.Line);
         var operatorClient = await app.AvailableOperatorAsync();
         var callId = await IdOf(sid);
-        // Claim this very call: other tests' calls may be waiting too, and the queue serves the oldest first.
-        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE status = 'Waiting' AND id <> $1", callId);
         (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
 
         app.Clock.Advance(TimeSpan.FromSeconds(waitSeconds));
@@ -208,7 +206,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         (await app.CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
 
         Assert.Equal("Overflowed", await OutcomeOf(sid));
-        Assert.Equal(1L, await MissedNoticesFor(business.Id));
+        Assert.Equal(1L, await app.EmailsToAsync(business));
     }
 
     [Fact]
@@ -225,17 +223,17 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Empty(left.Elements());
         Assert.Equal("Abandoned", await OutcomeOf(sid));
         Assert.Equal("Ended", await StatusOf(sid));
-        Assert.Equal(1L, await MissedNoticesFor(business.Id));
+        Assert.Equal(1L, await app.EmailsToAsync(business));
     }
 
     [Fact]
     public async Task AnOperatorWhoDoesNotPickUpSendsTheCallBackToTheQueue()
     {
         var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
         var sid = NewSid();
         await app.IncomingCallAsync(sid, Caller, business.Line);
         var callId = await IdOf(sid);
-        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE status = 'Waiting' AND id <> $1", callId);
         var operatorClient = await app.AvailableOperatorAsync();
         (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
 

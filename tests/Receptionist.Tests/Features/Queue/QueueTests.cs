@@ -28,6 +28,7 @@ public sealed class QueueTests(CallsApp app) : IClassFixture<CallsApp>
     {
         const int calls = 30;
         var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
         var queued = await QueueCallsAsync(business, calls);
         var operators = await Task.WhenAll(Enumerable.Range(0, calls + 10).Select(i => app.AvailableOperatorAsync($"Оператор {i}")));
 
@@ -41,7 +42,8 @@ public sealed class QueueTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Equal(queued.Order(), claimed.Order());
         Assert.Equal(10, responses.Count(r => r.StatusCode == HttpStatusCode.NoContent));
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM calls WHERE status = 'Waiting'"));
-        Assert.Equal((long)calls, await app.ScalarAsync<long>("SELECT count(DISTINCT operator_id) FROM calls WHERE status = 'Claimed'"));
+        Assert.Equal((long)calls, await app.ScalarAsync<long>(
+            "SELECT count(DISTINCT operator_id) FROM calls WHERE status = 'Claimed' AND business_id = $1", business.Id));
     }
 
     [Fact]
@@ -49,7 +51,7 @@ public sealed class QueueTests(CallsApp app) : IClassFixture<CallsApp>
     {
         const int calls = 12;
         var business = await app.NewBusinessAsync();
-        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE status <> 'Ended'");
+        await app.ClearQueueAsync();
         var queued = await QueueCallsAsync(business, calls);
         app.Clock.Advance(TimeSpan.FromSeconds(61));
         var operators = await Task.WhenAll(Enumerable.Range(0, calls).Select(i => app.AvailableOperatorAsync($"Гонщик {i}")));
@@ -75,7 +77,7 @@ public sealed class QueueTests(CallsApp app) : IClassFixture<CallsApp>
     public async Task TheQueueShowsWaitingCallsOldestFirstWithTheSlaCountingDown()
     {
         var business = await app.NewBusinessAsync();
-        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE status <> 'Ended'");
+        await app.ClearQueueAsync();
         await QueueCallsAsync(business, 2);
         app.Clock.Advance(TimeSpan.FromSeconds(12));
         var (operatorClient, _) = await app.NewOperatorAsync();

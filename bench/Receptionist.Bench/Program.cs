@@ -7,6 +7,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 using Npgsql;
@@ -20,11 +21,11 @@ const string PublicBaseUrl = "https://bench.receptionist.example";
 var calls = args.Length > 0 ? int.Parse(args[0]) : 1000;
 
 var directory = Path.Combine(Path.GetTempPath(), $"receptionist-bench-{Guid.NewGuid():N}");
-await using var postgres = await EmbeddedPostgres.StartAsync(directory);
+var postgres = await EmbeddedPostgres.StartAsync(directory);
 await postgres.EnsureDatabaseAsync("bench");
 var connectionString = postgres.ConnectionString("bench");
 
-await using var app = new BenchApp(connectionString);
+var app = new BenchApp(connectionString);
 app.UseKestrel(0);
 app.StartServer();
 var http = app.CreateClient();
@@ -119,6 +120,8 @@ for (var i = 0; i < 10_000; i++)
 }
 Report("scenario render (take-message, cached)", renders);
 
+await app.DisposeAsync();
+await postgres.DisposeAsync();
 try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
 
 static void Report(string what, List<TimeSpan> samples)
@@ -147,6 +150,7 @@ sealed class BenchApp(string connectionString) : WebApplicationFactory<AppDbCont
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.UseSolutionRelativeContentRoot("src/Receptionist");
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Default", connectionString);
         builder.UseSetting("Twilio:AccountSid", "ACbench");

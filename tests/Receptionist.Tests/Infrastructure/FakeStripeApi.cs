@@ -18,22 +18,13 @@ public sealed class FakeStripeApi : IAsyncDisposable
 {
     readonly ConcurrentQueue<StripeRequest> requests = new();
     readonly ConcurrentDictionary<string, JsonObject> subscriptions = new();
-    WebApplication? server;
+    LoopbackServer? server;
 
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => server?.BaseUrl ?? throw new InvalidOperationException("Not started.");
 
     public IReadOnlyList<StripeRequest> Requests => [.. requests];
 
-    public async Task StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        server = builder.Build();
-        server.Run(AnswerAsync);
-        await server.StartAsync();
-        BaseUrl = server.Urls.Single();
-    }
+    public async Task StartAsync() => server = await LoopbackServer.StartAsync(AnswerAsync);
 
     /// <summary>Sets what GET /v1/subscriptions/{id} answers and returns that object (also usable as an event's data).</summary>
     public JsonObject SetSubscription(string id, string customer, Guid? businessId, string status, string priceId,

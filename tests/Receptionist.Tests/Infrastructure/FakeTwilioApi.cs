@@ -18,23 +18,14 @@ public sealed partial class FakeTwilioApi : IAsyncDisposable
 {
     readonly ConcurrentQueue<RecordedRequest> requests = new();
     readonly ConcurrentQueue<(HttpStatusCode Status, string Body)> failures = new();
-    WebApplication? server;
+    LoopbackServer? server;
 
-    public string BaseUrl { get; private set; } = "";
+    public string BaseUrl => server?.BaseUrl ?? throw new InvalidOperationException("Not started.");
 
     /// <summary>Every request received so far, oldest first.</summary>
     public IReadOnlyList<RecordedRequest> Requests => [.. requests];
 
-    public async Task StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        server = builder.Build();
-        server.Run(AnswerAsync);
-        await server.StartAsync();
-        BaseUrl = server.Urls.Single();
-    }
+    public async Task StartAsync() => server = await LoopbackServer.StartAsync(AnswerAsync);
 
     /// <summary>The next request gets this answer instead (queued: call twice to fail two requests).
     /// With a code, the body is Twilio's error JSON.</summary>

@@ -74,7 +74,19 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         Directory.CreateDirectory(dataDirectory);
         if (runAsPostgresUser)
+        {
             await RunProcessAsync("chown", ["-R", "postgres:postgres", dataDirectory], ct);
+            try
+            {
+                await RunProcessAsync("runuser", ["-u", "postgres", "--", "test", "-w", dataDirectory], ct);
+            }
+            catch (InvalidOperationException)
+            {
+                throw new InvalidOperationException(
+                    $"The postgres user cannot reach {dataDirectory}: a parent folder is closed to other users " +
+                    "(e.g. /root is 0700). Clone the project under a readable folder, or set ConnectionStrings__Default.");
+            }
+        }
         if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
             return;
         await RunAsync("initdb", ct, "-D", dataDirectory, "-U", SuperUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");

@@ -41,6 +41,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         var server = new EmbeddedPostgres(Path.GetFullPath(dataDirectory), FindBinaries(), FreeLoopbackPort());
         await server.InitialiseAsync(ct);
+        await server.StopLeftoverServerAsync(ct);
         await server.RunAsync("pg_ctl", ct,
             "-D", server.dataDirectory, "-l", Path.Combine(server.dataDirectory, "server.log"), "-w", "-t", "60",
             "-o", $"-p {server.Port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off -c max_connections=300",
@@ -90,6 +91,22 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         if (File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
             return;
         await RunAsync("initdb", ct, "-D", dataDirectory, "-U", SuperUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");
+    }
+
+    /// <summary>A previous run that was killed without shutting down leaves its server running on this folder: stop it.</summary>
+    async Task StopLeftoverServerAsync(CancellationToken ct)
+    {
+        if (!File.Exists(Path.Combine(dataDirectory, "postmaster.pid")))
+            return;
+        try
+        {
+            await RunAsync("pg_ctl", ct, "-D", dataDirectory, "status");
+        }
+        catch (InvalidOperationException)
+        {
+            return; // a stale pid file only: pg_ctl start copes with that
+        }
+        await RunAsync("pg_ctl", ct, "-D", dataDirectory, "-m", "fast", "-w", "stop");
     }
 
     Task RunAsync(string tool, CancellationToken ct, params string[] arguments)

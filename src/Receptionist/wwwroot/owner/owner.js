@@ -107,7 +107,6 @@ let builtIns = [];
 async function renderScenario() {
   builtIns = await api('GET', `/api/scenarios?language=${business.language}`);
   $('#builtin').replaceChildren(...builtIns.map(s => Object.assign(document.createElement('option'), { value: s.key, textContent: s.title })));
-  describeBuiltIn();
   try {
     const current = await api('GET', `/api/businesses/${business.id}/scenario`);
     $('#scenario-current').textContent = `Сейчас: версия ${current.number}` + (current.builtIn ? ` (${current.builtIn})` : ' (свой текст)');
@@ -117,6 +116,7 @@ async function renderScenario() {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
     $('#scenario-current').textContent = 'Сценарий ещё не выбран.';
   }
+  describeBuiltIn();
 }
 
 function describeBuiltIn() {

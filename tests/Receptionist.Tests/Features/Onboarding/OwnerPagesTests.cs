@@ -27,6 +27,16 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await Assertions.Expect(page.Locator("#mobile-codes tr[data-kind=noAnswer]")).ToContainTextAsync("**61*+74950007701**20#");
         await Assertions.Expect(page.Locator("#mobile-codes tr[data-kind=noAnswer]")).ToContainTextAsync("##61#");
         await Assertions.Expect(page.Locator("#protected-number")).ToHaveValueAsync("+74957654321");
+
+        // The checklist says what is missing; choosing a scenario ticks its item.
+        await Assertions.Expect(page.Locator("#checklist li[data-key=line]")).ToHaveClassAsync("done");
+        await Assertions.Expect(page.Locator("#checklist li[data-key=forwarding]")).Not.ToHaveClassAsync("done");
+        await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("не подключено");
+        await page.SelectOptionAsync("#builtin", "order-intake");
+        await page.ClickAsync("#choose-builtin");
+        await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
+        await Assertions.Expect(page.Locator("#scenario-current")).ToContainTextAsync("версия 1");
+        await Assertions.Expect(page.Locator("#builtin")).ToHaveValueAsync("order-intake");
     }
 
     [Fact]

@@ -5,10 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# Tests__PostgresAdmin names an existing server (CI services); otherwise a private cluster is started.
+# Tests__ChromiumPath names another Chromium build (e.g. google-chrome on hosted runners).
 missing=()
 have_postgres() { command -v initdb >/dev/null || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; }
-have_postgres || missing+=(postgresql)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -n "${Tests__PostgresAdmin:-}" ] || have_postgres || missing+=(postgresql)
+[ -x "${Tests__ChromiumPath:-/usr/bin/chromium}" ] || missing+=(chromium)
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || missing+=(python3-aiosmtpd)
 
 if [ ${#missing[@]} -gt 0 ]; then

@@ -10,7 +10,9 @@ namespace Receptionist.Tests.Infrastructure;
 /// </summary>
 public sealed class Browser : IAsyncDisposable
 {
-    const string ChromiumPath = "/usr/bin/chromium";
+    static readonly string ChromiumPath = Environment.GetEnvironmentVariable("Tests__ChromiumPath") is { Length: > 0 } path
+        ? path
+        : "/usr/bin/chromium";
     readonly SemaphoreSlim gate = new(1, 1);
     IPlaywright? playwright;
     IBrowser? browser;

@@ -2,12 +2,14 @@ using Receptionist.Data;
 using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
+using Receptionist.Features.Console;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Summaries;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
@@ -29,6 +31,8 @@ builder.Services.AddEmail();
 builder.Services.AddTelephony();
 builder.Services.AddCalls();
 builder.Services.AddQueue();
+builder.Services.AddSummaries();
+builder.Services.AddConsole();
 
 var app = builder.Build();
 
@@ -58,6 +62,8 @@ app.MapTelephony();
 app.MapBusinessScenario();
 app.MapCalls();
 app.MapQueue();
+app.MapSummaries();
+app.MapConsole();
 
 app.Run();
 

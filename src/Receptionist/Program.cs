@@ -3,12 +3,14 @@ using Receptionist.Features.Accounts;
 using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
+using Receptionist.Features.Console;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Summaries;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
@@ -31,6 +33,8 @@ builder.Services.AddTelephony();
 builder.Services.AddCalls();
 builder.Services.AddQueue();
 builder.Services.AddBilling();
+builder.Services.AddSummaries();
+builder.Services.AddConsole();
 
 var app = builder.Build();
 
@@ -62,6 +66,8 @@ app.MapBusinessScenario();
 app.MapCalls();
 app.MapQueue();
 app.MapBilling();
+app.MapSummaries();
+app.MapConsole();
 
 app.Run();
 

@@ -1,13 +1,7 @@
 namespace Receptionist.Tests.Infrastructure;
 
-/// <summary>The service on a real loopback port (Kestrel), for the browser and for a second instance.</summary>
+/// <summary>The service on a real loopback port (Kestrel), for the browser.</summary>
 public class LiveReceptionistApp(PostgresServer postgres) : ReceptionistApp(postgres)
 {
-    public string BaseUrl => ClientOptions.BaseAddress.ToString().TrimEnd('/');
-
-    public override async ValueTask InitializeAsync()
-    {
-        UseKestrel(0);
-        await base.InitializeAsync();
-    }
+    protected override bool OnRealPort => true;
 }

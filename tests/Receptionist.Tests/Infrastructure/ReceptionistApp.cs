@@ -13,15 +13,29 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
 {
     public const string AdminEmail = "admin@receptionist.test";
     public const string AdminPassword = "admin-password-1";
+    public const string OperatorPassword = "operator-password-1";
 
     public string ConnectionString { get; private set; } = "";
 
+    protected PostgresServer Postgres { get; } = postgres;
+
+    /// <summary>Serve on a real loopback port (Kestrel) rather than in memory: for the browser, and for streams.</summary>
+    protected virtual bool OnRealPort => false;
+
+    /// <summary>Where the app listens; a real URL only when <see cref="OnRealPort"/>.</summary>
+    public string BaseUrl => ClientOptions.BaseAddress.ToString().TrimEnd('/');
+
     public virtual async ValueTask InitializeAsync()
     {
-        ConnectionString = await postgres.CreateDatabaseAsync();
+        ConnectionString = await CreateDatabaseAsync();
+        if (OnRealPort)
+            UseKestrel(0);
         // Starting the host applies migrations and seeds roles and the admin before any test runs.
         StartServer();
     }
+
+    /// <summary>A fresh database per fixture; a second instance of the service reuses the first one's instead.</summary>
+    protected virtual Task<string> CreateDatabaseAsync() => Postgres.CreateDatabaseAsync();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -77,11 +91,10 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
     public async Task<(HttpClient Client, string Email)> NewOperatorAsync(string displayName = "Анна")
     {
         var email = $"operator-{Guid.NewGuid():N}@example.com";
-        const string password = "operator-password-1";
         var admin = await AdminAsync();
-        (await admin.PostAsJsonAsync("/api/admin/staff", new { email, password, displayName, role = "Operator" }))
+        (await admin.PostAsJsonAsync("/api/admin/staff", new { email, password = OperatorPassword, displayName, role = "Operator" }))
             .EnsureSuccessStatusCode();
-        return (await SignInAsync(email, password), email);
+        return (await SignInAsync(email, OperatorPassword), email);
     }
 
     sealed record AccessTokenResponse(string AccessToken);

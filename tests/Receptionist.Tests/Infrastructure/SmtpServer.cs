@@ -92,18 +92,32 @@ public sealed class SmtpServer : IAsyncLifetime
         Messages().Where(m => m.MessageId == messageId).ToList();
 
     /// <summary>Waits for the message with this Message-Id to arrive.</summary>
-    public async Task<MimeMessage> WaitForMessageAsync(string messageId, TimeSpan? timeout = null)
+    public Task<MimeMessage> WaitForMessageAsync(string messageId, TimeSpan? timeout = null) =>
+        WaitForMessageAsync(m => m.MessageId == messageId, $"<{messageId}>", timeout);
+
+    /// <summary>Waits for a message that <paramref name="matches"/> to arrive.</summary>
+    public async Task<MimeMessage> WaitForMessageAsync(Func<MimeMessage, bool> matches, string what, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
         while (true)
         {
-            if (MessagesWithId(messageId).FirstOrDefault() is { } message)
+            if (Messages().FirstOrDefault(matches) is { } message)
                 return message;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"No message <{messageId}> reached the SMTP server in time. Server output: {Output()}");
+                throw new TimeoutException($"No message {what} reached the SMTP server in time. Server output: {Output()}");
             await Task.Delay(25);
         }
     }
+
+    /// <summary>The service's settings that send its mail here, picked up promptly.</summary>
+    public IEnumerable<KeyValuePair<string, string?>> AppSettings() =>
+    [
+        new("Smtp:Host", "127.0.0.1"),
+        new("Smtp:Port", $"{Port}"),
+        new("Smtp:Security", "None"),
+        new("Smtp:From", "Receptionist <calls@receptionist.test>"),
+        new("Outbox:PollInterval", "00:00:00.050"),
+    ];
 
     public async ValueTask DisposeAsync()
     {

@@ -130,7 +130,7 @@ public static class BusinessValidator
         return (o, c);
     }
 
-    static bool IsEmail(string email) =>
+    public static bool IsEmail(string email) =>
         email.Length is > 0 and <= 254 && MailAddress.TryCreate(email, out var address) && address.Address == email
         && email.Contains('.', StringComparison.Ordinal) && !email.EndsWith('.');
 }

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
+using Receptionist.Features.Summaries;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Calls;
@@ -16,7 +18,8 @@ public sealed record CallView(
     DateTimeOffset? EndedAt,
     int? WaitSeconds,
     bool Billable,
-    string? RecordingUrl);
+    string? RecordingUrl,
+    SummaryView? Summary);
 
 public sealed record CallPage(IReadOnlyList<CallView> Items, int Page, int PageSize, int Total);
 
@@ -72,23 +75,35 @@ public static class CallEndpoints
         if (wanted is { } o)
             calls = calls.Where(c => c.Outcome == o);
         var total = await calls.CountAsync(ct);
-        var items = await calls.OrderByDescending(c => c.ReceivedAt).ThenByDescending(c => c.Id)
-            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        var items = await WithSummaries(db, calls.OrderByDescending(c => c.ReceivedAt).ThenByDescending(c => c.Id)
+            .Skip((page - 1) * pageSize).Take(pageSize)).ToListAsync(ct);
         return TypedResults.Ok(new CallPage([.. items.Select(ToView)], page, pageSize, total));
     }
 
     static async Task<Results<Ok<CallView>, NotFound>> GetCall(
         Guid id, Guid callId, AppDbContext db, CurrentUser owner, CancellationToken ct)
     {
-        var call = await db.OwnedBy(owner).Where(b => b.Id == id)
+        var call = await WithSummaries(db, db.OwnedBy(owner).Where(b => b.Id == id)
             .Join(db.Set<Call>(), b => b.Id, c => c.BusinessId, (b, c) => c)
-            .FirstOrDefaultAsync(c => c.Id == callId, ct);
+            .Where(c => c.Id == callId)).FirstOrDefaultAsync(ct);
         return call is null ? TypedResults.NotFound() : TypedResults.Ok(ToView(call));
     }
 
     static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
-    static CallView ToView(Call c) => new(
-        c.Id, c.CallerNumber, Camel(c.Status.ToString()), c.Outcome is { } o ? Camel(o.ToString()) : null,
-        c.ReceivedAt, c.AnsweredAt, c.EndedAt, c.WaitSeconds, c.Billable, c.RecordingUrl);
+    /// <summary>Each call with its summary and the summarising operator's name, in the same query (no query per row).</summary>
+    static IQueryable<CallWithSummary> WithSummaries(AppDbContext db, IQueryable<Call> calls) =>
+        calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new CallWithSummary(
+            c, s, s == null ? null : db.Set<AppUser>().Where(u => u.Id == s.OperatorId).Select(u => u.DisplayName).FirstOrDefault()));
+
+    sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName);
+
+    static CallView ToView(CallWithSummary row)
+    {
+        var (c, s) = (row.Call, row.Summary);
+        return new(
+            c.Id, c.CallerNumber, Camel(c.Status.ToString()), c.Outcome is { } o ? Camel(o.ToString()) : null,
+            c.ReceivedAt, c.AnsweredAt, c.EndedAt, c.WaitSeconds, c.Billable, c.RecordingUrl,
+            s is null ? null : new SummaryView(s.Outcome, s.OutcomeLabel, s.Fields, s.Note, row.OperatorName, s.CreatedAt));
+    }
 }

@@ -195,7 +195,12 @@ public sealed class CallFlow(
             _ => CallOutcome.Abandoned,
         };
         if (call is { Status: CallStatus.Answered, OperatorId: { } operatorId })
-            await Queue.OperatorPresence.SetAsync(db, operatorId, Queue.PresenceState.WrapUp, now, ct);
+        {
+            // A summary written during the conversation leaves no wrap-up to do.
+            var summarised = await db.Set<Summaries.CallSummary>().AnyAsync(s => s.CallId == call.Id, ct);
+            await Queue.OperatorPresence.SetAsync(db, operatorId,
+                summarised ? Queue.PresenceState.Available : Queue.PresenceState.WrapUp, now, ct);
+        }
         call.Status = CallStatus.Ended;
         if (call.Outcome != CallOutcome.Answered)
             await NotifyMissedCallAsync(call, ct);

@@ -4,6 +4,7 @@ using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Summaries;
 
 namespace Receptionist.Features.Queue;
 
@@ -54,11 +55,22 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
         return new ClaimedCall(call.Id, business.Id, business.Name, call.CallerNumber, call.ReceivedAt, scenario, error, earlier);
     }
 
-    /// <summary>The caller's earlier calls with this business only, newest first (an index covers this lookup).</summary>
-    async Task<List<EarlierCallView>> EarlierCallsAsync(ClaimedCallRow call, CancellationToken ct) =>
-        await db.Set<Call>()
+    /// <summary>
+    /// The caller's earlier calls with this business only, newest first (an index covers this lookup), each with a
+    /// line from its summary when one was written.
+    /// </summary>
+    async Task<List<EarlierCallView>> EarlierCallsAsync(ClaimedCallRow call, CancellationToken ct)
+    {
+        var rows = await db.Set<Call>()
             .Where(c => c.BusinessId == call.BusinessId && c.CallerNumber == call.CallerNumber && c.Id != call.Id)
-            .OrderByDescending(c => c.ReceivedAt).Take(EarlierCallsShown)
-            .Select(c => new EarlierCallView(c.Id, c.ReceivedAt, c.Outcome.HasValue ? c.Outcome.Value.ToString() : c.Status.ToString(), null))
+            .LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new
+            {
+                c.Id, c.ReceivedAt, Outcome = c.Outcome.HasValue ? c.Outcome.Value.ToString() : c.Status.ToString(),
+                Summary = s == null ? null : new { s.OutcomeLabel, s.Note, s.Fields },
+            })
+            .OrderByDescending(r => r.ReceivedAt).Take(EarlierCallsShown)
             .ToListAsync(ct);
+        return [.. rows.Select(r => new EarlierCallView(r.Id, r.ReceivedAt, r.Outcome,
+            r.Summary is null ? null : CallSummary.ShortText(r.Summary.OutcomeLabel, r.Summary.Note, r.Summary.Fields)))];
+    }
 }

@@ -28,6 +28,13 @@ public sealed class OperatorPresence
             INSERT INTO operator_presence (operator_id, state, updated_at) VALUES ({operatorId}, {state.ToString()}, {now})
             ON CONFLICT (operator_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
             """, ct);
+
+    /// <summary>The state as the API spells it (available, busy, wrapUp, offline).</summary>
+    public static string Name(PresenceState state) => state switch
+    {
+        PresenceState.WrapUp => "wrapUp",
+        _ => state.ToString().ToLowerInvariant(),
+    };
 }
 
 sealed class OperatorPresenceConfiguration : IEntityTypeConfiguration<OperatorPresence>

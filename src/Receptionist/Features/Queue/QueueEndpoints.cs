@@ -41,7 +41,7 @@ public static class QueueEndpoints
     {
         var operatorId = me.Id;
         var presence = await db.Set<OperatorPresence>().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
-        return TypedResults.Ok(new PresenceResponse(Name(presence?.State ?? PresenceState.Offline), presence?.UpdatedAt));
+        return TypedResults.Ok(new PresenceResponse(OperatorPresence.Name(presence?.State ?? PresenceState.Offline), presence?.UpdatedAt));
     }
 
     static async Task<Results<Ok<PresenceResponse>, ProblemHttpResult>> SetPresence(
@@ -55,7 +55,7 @@ public static class QueueEndpoints
             return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
         var now = clock.GetUtcNow();
         await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
-        return TypedResults.Ok(new PresenceResponse(Name(state), now));
+        return TypedResults.Ok(new PresenceResponse(OperatorPresence.Name(state), now));
     }
 
     static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(
@@ -103,10 +103,4 @@ public static class QueueEndpoints
         }
         return TypedResults.Ok(await builder.BuildAsync(claimed, operatorId, ct));
     }
-
-    static string Name(PresenceState state) => state switch
-    {
-        PresenceState.WrapUp => "wrapUp",
-        _ => state.ToString().ToLowerInvariant(),
-    };
 }

@@ -24,11 +24,7 @@ public sealed class SmtpEmailApp(PostgresServer postgres) : ReceptionistApp(post
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
     [
-        new("Smtp:Host", "127.0.0.1"),
-        new("Smtp:Port", $"{Smtp.Port}"),
-        new("Smtp:Security", "None"),
-        new("Smtp:From", "Receptionist <calls@receptionist.test>"),
-        new("Outbox:PollInterval", "00:00:00.050"),
+        .. Smtp.AppSettings(),
         new("Outbox:FirstRetryDelay", "00:00:00.200"),
         new("Outbox:MaxRetryDelay", "00:00:01"),
         new("Outbox:MaxAttempts", $"{MaxAttempts}"),

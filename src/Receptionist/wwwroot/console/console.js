@@ -1,0 +1,218 @@
+import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+
+const presenceLabels = { available: 'Доступен', offline: 'Не в сети', busy: 'На звонке', wrapUp: 'Итоги звонка' };
+const callOutcomes = { Answered: 'Отвечен', Abandoned: 'Не дождался', Overflowed: 'Переведён на автоответчик', NotLive: 'Не подключён', Failed: 'Сбой связи' };
+
+let events = null;
+let queue = [];          // waiting calls as last fetched
+let fetchedAt = 0;       // when, by this page's clock: the countdown runs on from there without asking the server
+let call = null;         // the call being handled
+
+async function start() {
+  let presence;
+  try {
+    presence = await api('GET', '/api/console/presence');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return showAuth();
+    if (error instanceof ApiError && error.status === 403) {
+      showAuth();
+      return showError($('#auth-error'), new Error('Этот вход — только для операторов.'));
+    }
+    throw error;
+  }
+  show($('#auth'), false);
+  show($('#presence-bar'), true);
+  show($('#queue-panel'), true);
+  renderPresence(presence.state);
+  listen();
+  $('#take-call').focus();
+}
+
+function showAuth() {
+  events?.close();
+  events = null;
+  for (const id of ['#presence-bar', '#queue-panel', '#call', '#done']) show($(id), false);
+  show($('#auth'), true);
+  $('#auth-email').focus();
+}
+
+// The server pushes an event whenever the shared queue changes on any instance; each one means "fetch it again".
+function listen() {
+  events?.close();
+  events = new EventSource('/api/console/events');
+  for (const type of ['ready', 'queue', 'resync']) events.addEventListener(type, loadQueue);
+}
+
+async function loadQueue() {
+  try {
+    queue = await api('GET', '/api/console/queue');
+    fetchedAt = performance.now();
+    show($('#queue-error'), false);
+    renderQueue();
+  } catch (error) { showError($('#queue-error'), error); }
+}
+
+function renderQueue() {
+  const elapsed = Math.floor((performance.now() - fetchedAt) / 1000);
+  const rows = queue.map(w => {
+    const row = document.createElement('tr');
+    const sla = Math.max(0, w.slaSecondsLeft - elapsed);
+    row.dataset.callId = w.callId;
+    row.classList.toggle('late', sla === 0);
+    for (const text of [w.businessName, duration(w.waitingSeconds + elapsed), sla === 0 ? 'истёк' : duration(sla)]) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      row.append(cell);
+    }
+    return row;
+  });
+  $('#queue').replaceChildren(...rows);
+  $('#queue-count').textContent = String(queue.length);
+  show($('#queue-empty'), queue.length === 0);
+}
+
+const duration = seconds => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+
+function renderPresence(state) {
+  $('#presence').textContent = presenceLabels[state] ?? state;
+  $('#presence').classList.toggle('live', state === 'available');
+  $('#presence').dataset.state = state;
+}
+
+async function setPresence(state) {
+  try {
+    renderPresence((await api('PUT', '/api/console/presence', { state })).state);
+    show($('#queue-error'), false);
+  } catch (error) { showError($('#queue-error'), error); }
+}
+
+async function takeCall() {
+  if (call) return;
+  try {
+    const claimed = await api('POST', '/api/console/calls/next');
+    if (!claimed) return showError($('#queue-error'), new Error('Сейчас никто не ждёт.'));
+    show($('#queue-error'), false);
+    renderPresence('busy');
+    renderCall(claimed);
+  } catch (error) {
+    showError($('#queue-error'), error.status === 409 ? new Error('Сначала отметьте себя как «Доступен».') : error);
+  }
+}
+
+function renderCall(claimed) {
+  call = claimed;
+  show($('#done'), false);
+  show($('#summary-error'), false);
+  $('#call-business').textContent = claimed.businessName;
+  $('#call-caller').textContent = claimed.callerNumber;
+  $('#greeting').textContent = claimed.scenario?.greeting ?? '';
+  $('#script').textContent = claimed.scenario?.script ?? '';
+  $('#scenario-error').textContent = claimed.scenarioError ?? '';
+  show($('#scenario-error'), !!claimed.scenarioError);
+
+  $('#earlier-calls').replaceChildren(...claimed.earlierCalls.map(e => {
+    const item = document.createElement('li');
+    const when = new Date(e.at).toLocaleString('ru-RU', { dateStyle: 'short', timeStyle: 'short' });
+    item.textContent = `${when} — ${e.summary ?? callOutcomes[e.outcome] ?? e.outcome}`;
+    return item;
+  }));
+  show($('#no-earlier-calls'), claimed.earlierCalls.length === 0);
+
+  $('#summary-fields').replaceChildren(...(claimed.scenario?.fields ?? []).map(fieldInput));
+  $('#outcome').replaceChildren(new Option('— выберите —', ''),
+    ...(claimed.scenario?.outcomes ?? []).map(o => new Option(o.label, o.key)));
+  $('#note').value = '';
+  show($('#call'), true);
+  $('#summary-fields input, #summary-fields textarea, #summary-fields select, #outcome')?.focus();
+}
+
+function fieldInput(field) {
+  const wrapper = document.createElement('div');
+  const label = document.createElement('label');
+  const id = `field-${field.name}`;
+  label.htmlFor = id;
+  label.textContent = field.label;
+  if (field.required) {
+    const mark = document.createElement('span');
+    mark.className = 'required';
+    mark.textContent = ' *';
+    label.append(mark);
+  }
+  let input;
+  if (field.type === 'choice') {
+    input = document.createElement('select');
+    input.append(new Option('—', ''), ...field.choices.map(c => new Option(c, c)));
+  } else if (field.type === 'longtext') {
+    input = document.createElement('textarea');
+    input.rows = 3;
+  } else {
+    input = document.createElement('input');
+    input.type = { phone: 'tel', email: 'email', number: 'text', datetime: 'datetime-local' }[field.type] ?? 'text';
+    if (field.type === 'number') input.inputMode = 'decimal';
+  }
+  input.id = id;
+  input.name = field.name;
+  input.required = field.required;
+  input.setAttribute('aria-required', String(field.required));
+  wrapper.append(label, input);
+  return wrapper;
+}
+
+async function submitSummary() {
+  const fields = {};
+  for (const input of document.querySelectorAll('#summary-fields [name]')) {
+    if (input.value.trim()) fields[input.name] = input.value;
+  }
+  for (const element of document.querySelectorAll('#call [aria-invalid]')) element.removeAttribute('aria-invalid');
+  try {
+    const saved = await api('POST', `/api/console/calls/${call.callId}/summary`,
+      { outcome: $('#outcome').value, fields, note: $('#note').value || null });
+    call = null;
+    show($('#call'), false);
+    show($('#summary-error'), false);
+    $('#done-text').textContent = saved.presence === 'available'
+      ? 'Итоги отправлены владельцу. Вы снова доступны.'
+      : 'Итоги отправлены владельцу. Вы станете доступны, когда звонок завершится.';
+    show($('#done'), true);
+    renderPresence(saved.presence);
+    $('#take-call').focus();
+  } catch (error) {
+    for (const key of Object.keys(error.problem?.errors ?? {})) {
+      const target = key === 'outcome' ? $('#outcome') : document.getElementById(`field-${key.replace(/^fields\./, '')}`);
+      target?.setAttribute('aria-invalid', 'true');
+    }
+    showError($('#summary-error'), error);
+  }
+}
+
+$('#auth-form').addEventListener('submit', async event => {
+  event.preventDefault();
+  try {
+    await signIn($('#auth-email').value, $('#auth-password').value);
+    show($('#auth-error'), false);
+    await start();
+  } catch (error) { showError($('#auth-error'), error.status === 401 ? new Error('Неверный email или пароль.') : error); }
+});
+
+$('#sign-out').addEventListener('click', async () => { await signOut(); call = null; showAuth(); });
+$('#go-available').addEventListener('click', () => setPresence('available'));
+$('#go-offline').addEventListener('click', () => setPresence('offline'));
+$('#take-call').addEventListener('click', takeCall);
+$('#summary-form').addEventListener('submit', event => { event.preventDefault(); submitSummary(); });
+
+// Keyboard: N takes the next call (any layout: the key, not the letter), Ctrl+Enter sends the summary.
+document.addEventListener('keydown', event => {
+  if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && call) {
+    event.preventDefault();
+    $('#summary-form').requestSubmit();
+    return;
+  }
+  const typing = event.target.closest?.('input, textarea, select');
+  if (event.code === 'KeyN' && !typing && !event.ctrlKey && !event.altKey && !event.metaKey && !$('#queue-panel').hidden) {
+    event.preventDefault();
+    takeCall();
+  }
+});
+
+setInterval(renderQueue, 1000);
+start();

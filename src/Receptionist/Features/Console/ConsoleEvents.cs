@@ -16,34 +16,13 @@ public sealed record ConsoleEvent(string Type, QueueChange? Change)
 }
 
 /// <summary>
-/// Queue changes reach every instance through PostgreSQL: a trigger on <c>calls</c> notifies the
-/// <see cref="Channel"/> channel when a call is inserted or its status changes, and the notification is delivered
-/// at commit, to every instance listening, whichever instance made the change.
+/// Queue changes reach every instance through PostgreSQL: a trigger on <c>calls</c> (created by the Initial
+/// migration) notifies the <see cref="Channel"/> channel when a call is inserted or its status changes, and the
+/// notification is delivered at commit, to every instance listening, whichever instance made the change.
 /// </summary>
 public static class ConsoleEvents
 {
     public const string Channel = "queue_changed";
-
-    /// <summary>The trigger behind the live queue; a migration must create it (idempotent, so it can be rerun).</summary>
-    public const string CreateTriggerSql = """
-        CREATE OR REPLACE FUNCTION notify_queue_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'INSERT' OR NEW.status IS DISTINCT FROM OLD.status THEN
-                PERFORM pg_notify('queue_changed', json_build_object(
-                    'callId', NEW.id, 'businessId', NEW.business_id, 'status', NEW.status)::text);
-            END IF;
-            RETURN NULL;
-        END
-        $$;
-        DROP TRIGGER IF EXISTS calls_queue_changed ON calls;
-        CREATE TRIGGER calls_queue_changed AFTER INSERT OR UPDATE OF status ON calls
-            FOR EACH ROW EXECUTE FUNCTION notify_queue_changed();
-        """;
-
-    public const string DropTriggerSql = """
-        DROP TRIGGER IF EXISTS calls_queue_changed ON calls;
-        DROP FUNCTION IF EXISTS notify_queue_changed();
-        """;
 }
 
 /// <summary>

@@ -13,7 +13,8 @@ namespace Receptionist.Tests.Features.Email;
 /// <summary>The service sending to a real SMTP server on loopback, retrying fast enough for a test.</summary>
 public sealed class SmtpEmailApp(PostgresServer postgres) : ReceptionistApp(postgres)
 {
-    public const int MaxAttempts = 4;
+    // Enough attempts that a slow restart of the SMTP server (Python under load) cannot exhaust them.
+    public const int MaxAttempts = 8;
     public SmtpServer Smtp { get; } = new();
 
     public override async ValueTask InitializeAsync()

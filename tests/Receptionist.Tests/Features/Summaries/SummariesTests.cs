@@ -71,7 +71,7 @@ public sealed class SummariesTests(CallsApp app) : IClassFixture<CallsApp>
 
         var email = JsonDocument.Parse((await app.ScalarAsync<string>(
             "SELECT payload::text FROM outbox_messages WHERE kind = 'email' AND payload->>'subject' LIKE '%' || $1 || '%'", call.Caller))!).RootElement;
-        Assert.Equal(["owner@example.com"], email.GetProperty("to").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([call.Business.SummaryEmail], email.GetProperty("to").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal($"Автосервис «Мотор»: Сообщение принято — звонок с {call.Caller}", email.GetProperty("subject").GetString());
         var text = email.GetProperty("textBody").GetString()!;
         Assert.Contains("Имя звонящего: Ольга", text);

@@ -34,8 +34,8 @@ public sealed record FallbackPlan(string BusinessName, string Language, Fallback
 /// instance can serve any step. Every call ends in exactly one outcome, and every missed call is told to the owner.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates, BillingUsage usage,
-    ILogger<CallFlow> logger)
+    AppDbContext db, Queue.CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
+    BillingUsage usage, ILogger<CallFlow> logger)
 {
     /// <summary>
     /// One round trip: finds the business by the dialled line, decides whether it is live, and records the call
@@ -108,12 +108,27 @@ public sealed class CallFlow(
     /// </summary>
     public async Task<bool> OverflowIfDueAsync(Guid callId, CancellationToken ct)
     {
-        var deadline = clock.GetUtcNow().AddSeconds(-options.Value.OverflowSeconds);
-        return await db.Set<Call>()
+        var now = clock.GetUtcNow();
+        var deadline = now.AddSeconds(-options.Value.OverflowSeconds);
+        var overflowed = await db.Set<Call>()
             .Where(c => c.Id == callId && c.Status == CallStatus.Waiting && c.ReceivedAt <= deadline)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallStatus.Fallback)
                 .SetProperty(c => c.Outcome, CallOutcome.Overflowed), ct) == 1;
+        // A caller still in the queue long after a claim was never bridged (the claiming instance died before
+        // redirecting): the call waits again, so the next poll can overflow it or another operator take it.
+        if (!overflowed && await db.Set<Call>().AnyAsync(c => c.Id == callId && c.Status == CallStatus.Claimed
+                && c.ClaimedAt <= now - StaleClaim, ct))
+            await queue.ReturnAsync(callId, Queue.PresenceState.Available, ct);
+        return overflowed;
     }
+
+    /// <summary>The operator did not pick up: the call goes back to the head of the queue, and the operator, whose
+    /// phone did not ring through, is not offered the next call blindly.</summary>
+    public Task<bool> ReturnToQueueAsync(Guid callId, CancellationToken ct) =>
+        queue.ReturnAsync(callId, Queue.PresenceState.Offline, ct);
+
+    /// <summary>Redirecting a claimed caller takes well under a second; a claim this old was never carried out.</summary>
+    static readonly TimeSpan StaleClaim = TimeSpan.FromSeconds(15);
 
     /// <summary>The fallback for a call that has been sent there (overflow, or an operator leg that failed late).</summary>
     public Task<FallbackPlan?> FallbackPlanAsync(Guid callId, CancellationToken ct) =>
@@ -149,22 +164,6 @@ public sealed class CallFlow(
         await usage.RecordAnsweredCallAsync(db, call, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-    }
-
-    /// <summary>The operator did not pick up: the call goes back to the head of the queue (its wait keeps counting).</summary>
-    public async Task<bool> ReturnToQueueAsync(Guid callId, CancellationToken ct)
-    {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var operatorId = await db.Set<Call>().Where(c => c.Id == callId && c.Status == CallStatus.Claimed)
-            .Select(c => c.OperatorId).FirstOrDefaultAsync(ct);
-        var returned = await db.Set<Call>().Where(c => c.Id == callId && c.Status == CallStatus.Claimed)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallStatus.Waiting)
-                .SetProperty(c => c.OperatorId, (Guid?)null).SetProperty(c => c.ClaimedAt, (DateTimeOffset?)null), ct) == 1;
-        if (returned && operatorId is { } missed)
-            // An operator whose phone did not ring through is not offered the next call blindly.
-            await Queue.OperatorPresence.SetAsync(db, missed, Queue.PresenceState.Offline, clock.GetUtcNow(), ct);
-        await transaction.CommitAsync(ct);
-        return returned;
     }
 
     public Task RecordVoicemailAsync(Guid callId, string recordingUrl, CancellationToken ct) =>

@@ -1,6 +1,5 @@
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
-using Receptionist.Features.Calls;
 
 namespace Receptionist.Features.Queue;
 
@@ -44,14 +43,25 @@ public sealed class CallQueue(AppDbContext db, TimeProvider clock)
         return claimed.SingleOrDefault();
     }
 
-    /// <summary>The provider could not take the caller to the operator: the call waits again, the operator is free.</summary>
-    public async Task ReleaseAsync(ClaimedCallRow call, Guid operatorId, CancellationToken ct)
+    /// <summary>
+    /// Puts a claimed call back at the head of the queue (its wait keeps counting: the overflow time still applies)
+    /// and sets the operator it was claimed by to <paramref name="operatorBecomes"/>. One statement, so a claim
+    /// that was already answered or ended is left alone. False when the call was not claimed.
+    /// </summary>
+    public async Task<bool> ReturnAsync(Guid callId, PresenceState operatorBecomes, CancellationToken ct)
     {
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Set<Call>().Where(c => c.Id == call.Id && c.Status == CallStatus.Claimed)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallStatus.Waiting)
-                .SetProperty(c => c.OperatorId, (Guid?)null).SetProperty(c => c.ClaimedAt, (DateTimeOffset?)null), ct);
-        await OperatorPresence.SetAsync(db, operatorId, PresenceState.Available, clock.GetUtcNow(), ct);
-        await transaction.CommitAsync(ct);
+        var returned = await db.Database.SqlQuery<Guid>($"""
+            WITH returned AS (
+                UPDATE calls SET status = 'Waiting', operator_id = NULL, claimed_at = NULL
+                FROM (SELECT id, operator_id FROM calls WHERE id = {callId} AND status = 'Claimed' FOR UPDATE) AS claimed
+                WHERE calls.id = claimed.id
+                RETURNING claimed.operator_id
+            )
+            INSERT INTO operator_presence (operator_id, state, updated_at)
+            SELECT operator_id, {operatorBecomes.ToString()}, {clock.GetUtcNow()} FROM returned
+            ON CONFLICT (operator_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+            RETURNING operator_id AS "Value"
+            """).ToListAsync(ct);
+        return returned.Count > 0;
     }
 }

@@ -97,7 +97,7 @@ public static class QueueEndpoints
         catch (Exception e) when (e is TelephonyException or InvalidOperationException or HttpRequestException)
         {
             logger.LogWarning(e, "Could not bridge call {CallId}; it waits again", claimed.Id);
-            await queue.ReleaseAsync(claimed, operatorId, ct);
+            await queue.ReturnAsync(claimed.Id, PresenceState.Available, ct);
             return TypedResults.Problem("The provider could not connect this caller; the call is back in the queue.",
                 statusCode: StatusCodes.Status502BadGateway, title: "Bridge failed");
         }

@@ -246,6 +246,51 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task WhenTheProviderCannotBridgeTheCallerTheCallWaitsAgainAndTheOperatorIsFree()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var sid = NewSid();
+        await app.IncomingCallAsync(sid, Caller, business.Line);
+        var operatorClient = await app.AvailableOperatorAsync();
+        app.Twilio.FailNext(HttpStatusCode.InternalServerError);
+
+        var claim = await operatorClient.PostAsync("/api/console/calls/next", null, Ct);
+
+        await claim.AssertProblemAsync(HttpStatusCode.BadGateway);
+        Assert.Equal("Waiting", await StatusOf(sid));
+        Assert.Equal("available", (await operatorClient.GetFromJsonAsync<JsonElement>("/api/console/presence", Ct)).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task AClaimThatWasNeverBridgedReturnsTheCallerToTheQueue()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var sid = NewSid();
+        await app.IncomingCallAsync(sid, Caller, business.Line);
+        var callId = await IdOf(sid);
+        var operatorClient = await app.AvailableOperatorAsync();
+        // The instance that claimed it died before redirecting the caller: the claim is recorded, nothing more.
+        await app.ScalarAsync<object>("""
+            UPDATE calls SET status = 'Claimed', claimed_at = $2,
+                operator_id = (SELECT operator_id FROM operator_presence ORDER BY updated_at DESC LIMIT 1)
+            WHERE id = $1
+            """, callId, app.Clock.GetUtcNow());
+
+        app.Clock.Advance(TimeSpan.FromSeconds(10));
+        await app.CallbackAsync($"/telephony/twilio/wait?call={callId}", sid);
+        Assert.Equal("Claimed", await StatusOf(sid));
+        app.Clock.Advance(TimeSpan.FromSeconds(6));
+        var wait = await TwiMLAsync(await app.CallbackAsync($"/telephony/twilio/wait?call={callId}", sid));
+
+        Assert.Equal("Play", wait.Elements().Single().Name.LocalName);
+        Assert.Equal("Waiting", await StatusOf(sid));
+        var claimed = await (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).Content.ReadFromJsonAsync<JsonElement>(Ct);
+        Assert.Equal(callId, claimed.GetProperty("callId").GetGuid());
+    }
+
+    [Fact]
     public async Task AnOperatorMustBeAvailableToTakeCalls()
     {
         var (operatorClient, _) = await app.NewOperatorAsync();

@@ -32,6 +32,8 @@ public static class QueueEndpoints
         console.MapPut("/presence", SetPresence).WithName(nameof(SetPresence)).WithSummary("Go available or offline");
         console.MapGet("/queue", ListWaitingCalls).WithName(nameof(ListWaitingCalls))
             .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
+        console.MapGet("/voice-token", IssueVoiceToken).WithName(nameof(IssueVoiceToken))
+            .WithSummary("A short-lived token with which this console registers to receive bridged callers");
         console.MapPost("/calls/next", ClaimNextCall).WithName(nameof(ClaimNextCall))
             .WithSummary("Give this operator the longest-waiting call and bridge the caller to them");
         return app;
@@ -103,4 +105,10 @@ public static class QueueEndpoints
         }
         return TypedResults.Ok(await builder.BuildAsync(claimed, operatorId, ct));
     }
+
+    static Results<Ok<OperatorEndpointToken>, ProblemHttpResult> IssueVoiceToken(ITelephonyProvider telephony, CurrentUser me) =>
+        telephony.CreateOperatorEndpointToken(me.Id) is { } token
+            ? TypedResults.Ok(token)
+            : TypedResults.Problem("Browser calling is not configured (Twilio:ApiKeySid and Twilio:ApiKeySecret).",
+                statusCode: StatusCodes.Status503ServiceUnavailable, title: "Softphone not configured");
 }

@@ -27,7 +27,16 @@ public interface ITelephonyProvider
 
     /// <summary>Ends a call; ending one that already ended is harmless.</summary>
     Task HangUpAsync(string callId, CancellationToken ct);
+
+    /// <summary>
+    /// A short-lived credential with which an operator's console registers as the endpoint the provider rings when
+    /// a claimed caller is bridged; null when the provider is not set up for browser endpoints.
+    /// </summary>
+    OperatorEndpointToken? CreateOperatorEndpointToken(Guid operatorId);
 }
+
+/// <param name="Identity">The name the bridge dials (the same one the console registers under).</param>
+public sealed record OperatorEndpointToken(string Identity, string Token, DateTimeOffset ExpiresAt);
 
 /// <summary>A number now owned through the provider: E.164 and the provider's id for it.</summary>
 public sealed record ProvisionedNumber(string Number, string ProviderId);

@@ -82,7 +82,7 @@ public static class TwilioCallWebhooks
         if (operatorId is null)
             return Enqueue(call, app.Value);
         return TwiML.Response(TwiML.Dial(
-            TwiML.Client(OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
+            TwiML.Client(TwilioProvider.OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
             timeout: RingOperatorSeconds, answerOnBridge: true,
             action: app.Value.Url($"/telephony/twilio/dial-result?call={call}")));
     }
@@ -119,9 +119,6 @@ public static class TwilioCallWebhooks
             await calls.RecordVoicemailAsync(call, url, ct);
         return TwiML.Response(TwiML.Hangup());
     }
-
-    /// <summary>The operator's console registers with the provider under this identity.</summary>
-    public static string OperatorIdentity(Guid operatorId) => $"operator-{operatorId:N}";
 
     static TwiMLResponse Enqueue(Guid call, AppOptions app) => TwiML.Response(TwiML.Enqueue(QueueName,
         waitUrl: app.Url($"/telephony/twilio/wait?call={call}"),

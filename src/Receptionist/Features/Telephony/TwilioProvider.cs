@@ -3,13 +3,16 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Polly;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Telephony;
 
 /// <summary>Twilio's Programmable Voice REST API (2010-04-01) over a plain HttpClient: no Twilio package is available.</summary>
-public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twilio, IOptions<AppOptions> app) : ITelephonyProvider
+public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twilio, IOptions<AppOptions> app, TimeProvider clock)
+    : ITelephonyProvider
 {
     public const string VoicePath = "/telephony/twilio/voice";
     public const string StatusPath = "/telephony/twilio/status";
@@ -67,6 +70,43 @@ public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twil
     public async Task HangUpAsync(string callId, CancellationToken ct)
     {
         using var _ = await SendAsync(HttpMethod.Post, CallResource(callId), [new("Status", "completed")], idempotent: true, ct);
+    }
+
+    /// <summary>The Twilio Client identity an operator's console registers under and the bridge dials.</summary>
+    public static string OperatorIdentity(Guid operatorId) => $"operator-{operatorId:N}";
+
+    static readonly TimeSpan AccessTokenLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>A Twilio Voice access token (HS256 JWT signed with the API key secret) allowing incoming calls only.</summary>
+    public OperatorEndpointToken? CreateOperatorEndpointToken(Guid operatorId)
+    {
+        var options = twilio.Value;
+        if (!options.CanIssueAccessTokens)
+            return null;
+        var identity = OperatorIdentity(operatorId);
+        var now = clock.GetUtcNow();
+        var expires = now + AccessTokenLifetime;
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.ApiKeySid,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Encoding.UTF8.GetBytes(options.ApiKeySecret!)), SecurityAlgorithms.HmacSha256),
+            AdditionalHeaderClaims = new Dictionary<string, object> { ["cty"] = "twilio-fpa;v=1" },
+            Claims = new Dictionary<string, object>
+            {
+                ["jti"] = $"{options.ApiKeySid}-{now.ToUnixTimeSeconds()}",
+                ["sub"] = options.AccountSid!,
+                ["grants"] = new Dictionary<string, object>
+                {
+                    ["identity"] = identity,
+                    ["voice"] = new Dictionary<string, object> { ["incoming"] = new Dictionary<string, object> { ["allow"] = true } },
+                },
+            },
+        });
+        return new OperatorEndpointToken(identity, token, expires);
     }
 
     static string CallResource(string callId) => $"Calls/{Uri.EscapeDataString(callId)}.json";

@@ -1,4 +1,5 @@
 import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { connectSoftphone, disconnectSoftphone } from '/console/softphone.js';
 
 const presenceLabels = { available: 'Доступен', offline: 'Не в сети', busy: 'На звонке', wrapUp: 'Итоги звонка' };
 const callOutcomes = { Answered: 'Отвечен', Abandoned: 'Не дождался', Overflowed: 'Переведён на автоответчик', NotLive: 'Не подключён', Failed: 'Сбой связи' };
@@ -25,12 +26,21 @@ async function start() {
   show($('#queue-panel'), true);
   renderPresence(presence.state);
   listen();
+  connectSoftphone(renderSoftphone);
   $('#take-call').focus();
+}
+
+const softphoneLabels = { off: 'Телефон не подключён', ready: 'Телефон готов', talking: 'Разговор', error: 'Ошибка телефона' };
+
+function renderSoftphone(state) {
+  $('#softphone').textContent = softphoneLabels[state];
+  $('#softphone').dataset.state = state;
 }
 
 function showAuth() {
   events?.close();
   events = null;
+  disconnectSoftphone();
   for (const id of ['#presence-bar', '#queue-panel', '#call', '#done']) show($(id), false);
   show($('#auth'), true);
   $('#auth-email').focus();

@@ -60,6 +60,7 @@ public sealed class ConsoleTests(ConsoleApp app, Browser browser) : IClassFixtur
         // Pushed to the page: nobody reloads it.
         await Assertions.Expect(page.Locator("#queue tr")).ToContainTextAsync(name);
 
+        await Assertions.Expect(page.Locator("#softphone")).ToHaveTextAsync("Телефон не подключён");
         await page.Locator("body").PressAsync("n");
         await Assertions.Expect(page.Locator("#call-business")).ToHaveTextAsync(name);
         await Assertions.Expect(page.Locator("#greeting")).ToContainTextAsync($"{name}! Меня зовут Светлана.");

@@ -203,6 +203,7 @@ public sealed class TelephonyTests(TelephonyApp app) : IClassFixture<TelephonyAp
         builder.WebHost.UseTestServer();
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddAppOptions();
         builder.Services.AddTelephony();
         var bare = builder.Build();

@@ -43,11 +43,30 @@ public sealed class LinesAndForwardingTests(ReceptionistApp app) : IClassFixture
         Assert.Contains("Рекомендуем", forwarding.GetProperty("recommended").GetProperty("title").GetString());
     }
 
+    [Fact]
+    public async Task ForwardingInstructionsComeInTheBusinesssLanguage()
+    {
+        await AddLineAsync(app, "+7 495 000-00-30");
+        var owner = await app.NewOwnerAsync();
+        var business = await (await owner.PostAsJsonAsync("/api/businesses",
+                BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber(), language: "en-US"), Ct))
+            .Content.ReadFromJsonAsync<JsonElement>(Ct);
+
+        var forwarding = await owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.GetProperty("id").GetGuid()}/forwarding", Ct);
+
+        Assert.StartsWith("Recommended", forwarding.GetProperty("recommended").GetProperty("title").GetString());
+        Assert.Equal("All calls, always", forwarding.GetProperty("mobile")[0].GetProperty("title").GetString());
+        Assert.Contains("**61*", forwarding.GetProperty("recommended").GetProperty("dial")[0].GetString());
+        Assert.Contains("**20#", forwarding.GetProperty("recommended").GetProperty("dial")[0].GetString());
+    }
+
     [Theory]
     [InlineData(4)]
     [InlineData(31)]
     public async Task NoAnswerDelayOutsideFiveToThirtySecondsIsRefused(int seconds)
     {
+        // Every business in this class gets a line at once, so none waits and takes another test's line.
+        await AddLineAsync(app, $"+7 495 000-01-{seconds:00}");
         var owner = await app.NewOwnerAsync();
         var id = (await (await owner.PostAsJsonAsync("/api/businesses", BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber()), Ct))
             .Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();

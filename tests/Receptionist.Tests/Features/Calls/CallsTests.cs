@@ -141,6 +141,11 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Equal("Автосервис «Мотор»", claimed.GetProperty("businessName").GetString());
         Assert.Contains("Автосервис «Мотор»", claimed.GetProperty("scenario").GetProperty("greeting").GetString());
         Assert.Equal("Claimed", await StatusOf(older));
+        // The call keeps the scenario version it was answered with, whatever the owner saves later.
+        var answeredWith = await app.ScalarAsync<Guid>("SELECT scenario_version_id FROM calls WHERE provider_call_id = $1", older);
+        Assert.Equal(await app.ScalarAsync<Guid>("SELECT scenario_version_id FROM businesses WHERE id = $1", business.Id), answeredWith);
+        (await business.Owner.PutAsJsonAsync($"/api/businesses/{business.Id}/scenario", new { builtIn = "order-intake" }, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(answeredWith, await app.ScalarAsync<Guid>("SELECT scenario_version_id FROM calls WHERE provider_call_id = $1", older));
         var redirect = Assert.Single(app.Twilio.Requests, r => r.Path.EndsWith($"/Calls/{older}.json"));
         var bridgeUrl = new Uri(redirect.Form["Url"]);
         Assert.Equal("/telephony/twilio/bridge", bridgeUrl.AbsolutePath);

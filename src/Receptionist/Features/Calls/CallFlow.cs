@@ -58,7 +58,10 @@ public sealed class CallFlow(
                 WHERE l.number = {call.To} AND l.retired_at IS NULL
             ),
             classified AS (
-                SELECT t.*, (t.check_pending AND ({call.ForwardedFrom} = t.protected_number OR {call.From} = t.line)) AS is_check
+                -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number.
+                -- A customer's call forwarded during the check has its own caller id and is answered as usual.
+                SELECT t.*, (t.check_pending AND ({call.From} = t.line
+                    OR ({call.ForwardedFrom} = t.protected_number AND {call.From} = t.protected_number))) AS is_check
                 FROM target t
             ),
             inserted AS (

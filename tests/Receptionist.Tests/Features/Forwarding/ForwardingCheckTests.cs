@@ -40,6 +40,20 @@ public sealed class ForwardingCheckTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task ACustomersCallForwardedDuringTheCheckIsAnsweredAsUsualAndDoesNotPassIt()
+    {
+        var (business, _) = await StartCheckAsync();
+        var customerSid = $"CA{Guid.NewGuid():N}";
+
+        var response = await app.IncomingCallAsync(customerSid, "+79165550000", business.Line, forwardedFrom: business.ProtectedNumber);
+
+        Assert.Contains("<Say", await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("Fallback", await app.ScalarAsync<string>("SELECT status FROM calls WHERE provider_call_id = $1", customerSid));
+        var check = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/forwarding/check", Ct);
+        Assert.Equal("pending", check.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task NothingComingBackFailsTheCheckAfterTheTimeoutWithAReason()
     {
         var (business, _) = await StartCheckAsync();

@@ -203,6 +203,9 @@ public sealed class CallFlow(
             await Queue.OperatorPresence.SetAsync(db, operatorId,
                 summarised ? Queue.PresenceState.Available : Queue.PresenceState.WrapUp, now, ct);
         }
+        else if (call is { Status: CallStatus.Claimed, OperatorId: { } claimedBy })
+            // The caller hung up while being put through: the operator never talked to them and is free again.
+            await Queue.OperatorPresence.SetAsync(db, claimedBy, Queue.PresenceState.Available, now, ct);
         call.Status = CallStatus.Ended;
         if (call.Outcome != CallOutcome.Answered)
             await NotifyMissedCallAsync(call, ct);

@@ -51,9 +51,10 @@ public static class QueueEndpoints
     {
         var operatorId = me.Id;
         var state = request.State == "available" ? PresenceState.Available : PresenceState.Offline;
-        var current = await db.Set<OperatorPresence>().Where(p => p.OperatorId == operatorId).Select(p => (PresenceState?)p.State)
-            .FirstOrDefaultAsync(ct);
-        if (current == PresenceState.Busy)
+        // Busy is decided by the call itself, not by a stale presence row: with no call in progress, any change goes.
+        var onCall = await db.Set<Call>().AnyAsync(c => c.OperatorId == operatorId
+            && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered), ct);
+        if (onCall)
             return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
         var now = clock.GetUtcNow();
         await OperatorPresence.SetAsync(db, operatorId, state, now, ct);

@@ -296,6 +296,23 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task ACallerWhoHangsUpWhileBeingPutThroughFreesTheOperatorAndIsAMissedCall()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var sid = NewSid();
+        await app.IncomingCallAsync(sid, Caller, business.Line);
+        var operatorClient = await app.AvailableOperatorAsync();
+        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+
+        (await app.CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
+
+        Assert.Equal("Abandoned", await OutcomeOf(sid));
+        Assert.Equal(1L, await app.EmailsToAsync(business));
+        Assert.Equal("available", (await operatorClient.GetFromJsonAsync<JsonElement>("/api/console/presence", Ct)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task AnOperatorMustBeAvailableToTakeCalls()
     {
         var (operatorClient, _) = await app.NewOperatorAsync();
@@ -304,6 +321,14 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Equal(HttpStatusCode.Forbidden, (await owner.PostAsync("/api/console/calls/next", null, Ct)).StatusCode);
         var bad = await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "sleeping" }, Ct);
         Assert.Contains("state", (await bad.AssertValidationProblemAsync()).Keys);
+
+        // During a call presence is the call's to decide.
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        await app.IncomingCallAsync(NewSid(), Caller, business.Line);
+        (await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "available" }, Ct)).EnsureSuccessStatusCode();
+        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        await (await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "offline" }, Ct)).AssertProblemAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]

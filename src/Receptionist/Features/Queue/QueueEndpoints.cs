@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Receptionist.Data;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
+using Receptionist.Features.Summaries;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
@@ -34,6 +35,8 @@ public static class QueueEndpoints
             .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
         console.MapGet("/voice-token", IssueVoiceToken).WithName(nameof(IssueVoiceToken))
             .WithSummary("A short-lived token with which this console registers to receive bridged callers");
+        console.MapGet("/calls/current", CurrentCall).WithName(nameof(CurrentCall))
+            .WithSummary("The call this operator is on or still owes a summary for (a reloaded console picks it up)");
         console.MapPost("/calls/next", ClaimNextCall).WithName(nameof(ClaimNextCall))
             .WithSummary("Give this operator the longest-waiting call and bridge the caller to them");
         return app;
@@ -112,4 +115,18 @@ public static class QueueEndpoints
             ? TypedResults.Ok(token)
             : TypedResults.Problem("Browser calling is not configured (Twilio:ApiKeySid and Twilio:ApiKeySecret).",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Softphone not configured");
+
+    static async Task<Results<Ok<ClaimedCall>, NoContent>> CurrentCall(
+        AppDbContext db, ClaimedCallBuilder builder, CurrentUser me, CancellationToken ct)
+    {
+        var operatorId = me.Id;
+        var current = await db.Set<Call>()
+            .Where(c => c.OperatorId == operatorId && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered
+                || (c.Status == CallStatus.Ended && c.Outcome == CallOutcome.Answered
+                    && !db.Set<CallSummary>().Any(s => s.CallId == c.Id))))
+            .OrderByDescending(c => c.ClaimedAt)
+            .Select(c => new ClaimedCallRow(c.Id, c.BusinessId, c.ProviderCallId, c.CallerNumber, c.ReceivedAt))
+            .FirstOrDefaultAsync(ct);
+        return current is null ? TypedResults.NoContent() : TypedResults.Ok(await builder.BuildAsync(current, operatorId, ct));
+    }
 }

@@ -27,7 +27,10 @@ async function start() {
   renderPresence(presence.state);
   listen();
   connectSoftphone(renderSoftphone);
-  $('#take-call').focus();
+  // After a reload, the call in progress (or owing its summary) comes back as it was.
+  const current = await api('GET', '/api/console/calls/current');
+  if (current) renderCall(current);
+  else $('#take-call').focus();
 }
 
 const softphoneLabels = { off: 'Телефон не подключён', ready: 'Телефон готов', talking: 'Разговор', error: 'Ошибка телефона' };

@@ -64,6 +64,9 @@ public sealed class ConsoleTests(ConsoleApp app, Browser browser) : IClassFixtur
         await page.Locator("body").PressAsync("n");
         await Assertions.Expect(page.Locator("#call-business")).ToHaveTextAsync(name);
         await Assertions.Expect(page.Locator("#greeting")).ToContainTextAsync($"{name}! Меня зовут Светлана.");
+        // A reload in the middle of the call brings it back.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#greeting")).ToContainTextAsync($"{name}! Меня зовут Светлана.");
         await Assertions.Expect(page.Locator("#call-caller")).ToHaveTextAsync(caller);
         await Assertions.Expect(page.Locator("#presence")).ToHaveTextAsync("На звонке");
         await Assertions.Expect(page.Locator("label[for=field-caller_name] .required")).ToBeVisibleAsync();

@@ -53,6 +53,24 @@ public sealed class SummariesTests(CallsApp app) : IClassFixture<CallsApp>
         (await operatorClient.GetFromJsonAsync<JsonElement>("/api/console/presence", Ct)).GetProperty("state").GetString()!;
 
     [Fact]
+    public async Task AReloadedConsoleGetsBackTheCallInProgressUntilItsSummaryIsIn()
+    {
+        var call = await AnsweredCallAsync();
+        var during = await call.Operator.GetFromJsonAsync<JsonElement>("/api/console/calls/current", Ct);
+        Assert.Equal(call.Id, during.GetProperty("callId").GetGuid());
+        Assert.False(string.IsNullOrEmpty(during.GetProperty("scenario").GetProperty("greeting").GetString()));
+
+        await HangUpAsync(call);
+        var wrapUp = await call.Operator.GetFromJsonAsync<JsonElement>("/api/console/calls/current", Ct);
+        Assert.Equal(call.Id, wrapUp.GetProperty("callId").GetGuid());
+
+        (await call.Operator.PostAsJsonAsync($"/api/console/calls/{call.Id}/summary", ValidSummary, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.NoContent, (await call.Operator.GetAsync("/api/console/calls/current", Ct)).StatusCode);
+        var (other, _) = await app.NewOperatorAsync();
+        Assert.Equal(HttpStatusCode.NoContent, (await other.GetAsync("/api/console/calls/current", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task AfterTheHangUpTheSummaryIsStoredEmailedAndTheOperatorIsAvailableAgain()
     {
         var call = await AnsweredCallAsync();

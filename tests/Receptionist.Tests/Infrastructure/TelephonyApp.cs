@@ -3,7 +3,7 @@ namespace Receptionist.Tests.Infrastructure;
 /// <summary>The service with Twilio configured against a <see cref="FakeTwilioApi"/> and a fixed public URL.</summary>
 public class TelephonyApp(PostgresServer postgres) : ReceptionistApp(postgres)
 {
-    public const string AccountSid = "AC00000000000000000000000000000001";
+    public const string AccountSid = "ACtest-account-for-the-fake-api";
     public const string AuthToken = "test-auth-token";
     public const string PublicBaseUrl = "https://receptionist.example";
 

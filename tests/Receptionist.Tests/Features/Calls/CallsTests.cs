@@ -25,6 +25,24 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     Task<string?> OutcomeOf(string sid) => app.ScalarAsync<string>("SELECT outcome FROM calls WHERE provider_call_id = $1", sid);
     Task<Guid> IdOf(string sid) => app.ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid);
 
+    /// <summary>The only call in the queue, to a new live business, with a new available operator.</summary>
+    async Task<(LiveBusiness Business, string Sid, Guid CallId, HttpClient Operator)> LoneWaitingCallAsync()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var sid = NewSid();
+        (await app.IncomingCallAsync(sid, Caller, business.Line)).EnsureSuccessStatusCode();
+        return (business, sid, await IdOf(sid), await app.AvailableOperatorAsync());
+    }
+
+    /// <summary>As <see cref="LoneWaitingCallAsync"/>, taken by the operator.</summary>
+    async Task<(LiveBusiness Business, string Sid, Guid CallId, HttpClient Operator)> ClaimedCallAsync()
+    {
+        var call = await LoneWaitingCallAsync();
+        (await call.Operator.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        return call;
+    }
+
     [Fact]
     public async Task UnsignedIncomingCallIsRefusedAndRecordsNothing()
     {
@@ -173,13 +191,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     [InlineData(31, false)]
     public async Task OnlyACallAnsweredWithinThirtySecondsIsBillable(int waitSeconds, bool billable)
     {
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        var sid = NewSid();
-        await app.IncomingCallAsync(sid, Caller, business.Line);
-        var operatorClient = await app.AvailableOperatorAsync();
-        var callId = await IdOf(sid);
-        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        var (_, _, callId, _) = await ClaimedCallAsync();
 
         app.Clock.Advance(TimeSpan.FromSeconds(waitSeconds));
         (await app.CallbackAsync($"/telephony/twilio/operator-leg?call={callId}", "CAleg", ("CallStatus", "in-progress"))).EnsureSuccessStatusCode();
@@ -234,13 +246,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     [Fact]
     public async Task AnOperatorWhoDoesNotPickUpSendsTheCallBackToTheQueue()
     {
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        var sid = NewSid();
-        await app.IncomingCallAsync(sid, Caller, business.Line);
-        var callId = await IdOf(sid);
-        var operatorClient = await app.AvailableOperatorAsync();
-        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        var (_, sid, callId, operatorClient) = await ClaimedCallAsync();
 
         var again = await TwiMLAsync(await app.CallbackAsync($"/telephony/twilio/dial-result?call={callId}", sid, ("DialCallStatus", "no-answer")));
 
@@ -253,11 +259,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     [Fact]
     public async Task WhenTheProviderCannotBridgeTheCallerTheCallWaitsAgainAndTheOperatorIsFree()
     {
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        var sid = NewSid();
-        await app.IncomingCallAsync(sid, Caller, business.Line);
-        var operatorClient = await app.AvailableOperatorAsync();
+        var (_, sid, _, operatorClient) = await LoneWaitingCallAsync();
         app.Twilio.FailNext(HttpStatusCode.InternalServerError);
 
         var claim = await operatorClient.PostAsync("/api/console/calls/next", null, Ct);
@@ -270,12 +272,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     [Fact]
     public async Task AClaimThatWasNeverBridgedReturnsTheCallerToTheQueue()
     {
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        var sid = NewSid();
-        await app.IncomingCallAsync(sid, Caller, business.Line);
-        var callId = await IdOf(sid);
-        var operatorClient = await app.AvailableOperatorAsync();
+        var (_, sid, callId, operatorClient) = await LoneWaitingCallAsync();
         // The instance that claimed it died before redirecting the caller: the claim is recorded, nothing more.
         await app.ScalarAsync<object>("""
             UPDATE calls SET status = 'Claimed', claimed_at = $2,
@@ -298,12 +295,7 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
     [Fact]
     public async Task ACallerWhoHangsUpWhileBeingPutThroughFreesTheOperatorAndIsAMissedCall()
     {
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        var sid = NewSid();
-        await app.IncomingCallAsync(sid, Caller, business.Line);
-        var operatorClient = await app.AvailableOperatorAsync();
-        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        var (business, sid, _, operatorClient) = await ClaimedCallAsync();
 
         (await app.CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
 
@@ -323,12 +315,8 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Contains("state", (await bad.AssertValidationProblemAsync()).Keys);
 
         // During a call presence is the call's to decide.
-        var business = await app.NewBusinessAsync();
-        await app.ClearQueueAsync();
-        await app.IncomingCallAsync(NewSid(), Caller, business.Line);
-        (await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "available" }, Ct)).EnsureSuccessStatusCode();
-        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
-        await (await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "offline" }, Ct)).AssertProblemAsync(HttpStatusCode.Conflict);
+        var onCall = (await ClaimedCallAsync()).Operator;
+        await (await onCall.PutAsJsonAsync("/api/console/presence", new { state = "offline" }, Ct)).AssertProblemAsync(HttpStatusCode.Conflict);
     }
 
     [Fact]

@@ -707,6 +707,10 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_outbox_messages_dead")
                         .HasFilter("dead_lettered_at IS NOT NULL");
 
+                    b.HasIndex("DeliveredAt")
+                        .HasDatabaseName("ix_outbox_messages_delivered")
+                        .HasFilter("delivered_at IS NOT NULL");
+
                     b.HasIndex("NextAttemptAt")
                         .HasDatabaseName("ix_outbox_messages_due")
                         .HasFilter("delivered_at IS NULL AND dead_lettered_at IS NULL");

@@ -53,5 +53,8 @@ sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage
             .HasFilter("delivered_at IS NULL AND dead_lettered_at IS NULL");
         builder.HasIndex(m => m.DeadLetteredAt).HasDatabaseName("ix_outbox_messages_dead")
             .HasFilter("dead_lettered_at IS NOT NULL");
+        // The retention purge deletes the oldest delivered messages.
+        builder.HasIndex(m => m.DeliveredAt).HasDatabaseName("ix_outbox_messages_delivered")
+            .HasFilter("delivered_at IS NOT NULL");
     }
 }

@@ -30,6 +30,10 @@ public sealed class OutboxOptions
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 20;
 
+    /// <summary>Delivered messages are kept this long (for support questions), then deleted.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
+    public TimeSpan RetainDelivered { get; set; } = TimeSpan.FromDays(30);
+
     /// <summary>The wait before attempt <paramref name="attempts"/> + 1, after <paramref name="attempts"/> failures.</summary>
     public TimeSpan RetryDelay(int attempts)
     {

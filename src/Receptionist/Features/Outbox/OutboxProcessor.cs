@@ -17,7 +17,9 @@ sealed class OutboxProcessor(
     ILogger<OutboxProcessor> logger) : BackgroundService
 {
     const int MaxErrorLength = 2000;
+    static readonly TimeSpan PurgeEvery = TimeSpan.FromHours(1);
     readonly OutboxOptions settings = options.Value;
+    DateTimeOffset lastPurge = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +29,7 @@ sealed class OutboxProcessor(
             try
             {
                 picked = await DeliverDueAsync(stoppingToken);
+                await PurgeDeliveredAsync(stoppingToken);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -36,6 +39,21 @@ sealed class OutboxProcessor(
             if (picked < settings.BatchSize)
                 await signal.WaitAsync(settings.PollInterval, time, stoppingToken);
         }
+    }
+
+    /// <summary>Once an hour per instance, deletes what was delivered longer ago than the retention period.</summary>
+    async Task PurgeDeliveredAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        if (now - lastPurge < PurgeEvery)
+            return;
+        lastPurge = now;
+        await using var scope = scopes.CreateAsyncScope();
+        var cutoff = now - settings.RetainDelivered;
+        var purged = await scope.ServiceProvider.GetRequiredService<AppDbContext>().Set<OutboxMessage>()
+            .Where(m => m.DeliveredAt < cutoff).ExecuteDeleteAsync(ct);
+        if (purged > 0)
+            logger.LogInformation("Deleted {Count} outbox messages delivered before {Cutoff}", purged, cutoff);
     }
 
     async Task<int> DeliverDueAsync(CancellationToken ct)

@@ -121,3 +121,35 @@ public sealed class OutboxTests(OutboxApp app) : IClassFixture<OutboxApp>
             .CountAsync(m => ids.Contains(m.Id) && m.DeliveredAt != null, TestContext.Current.CancellationToken);
     }
 }
+
+public sealed class OutboxRetentionTests(CallsApp app) : IClassFixture<CallsApp>
+{
+    async Task<Guid> DeliveredMessageAsync(TimeSpan ago)
+    {
+        var id = Guid.NewGuid();
+        var deliveredAt = app.Clock.GetUtcNow() - ago;
+        await app.ScalarAsync<object>("""
+            INSERT INTO outbox_messages (id, kind, payload, created_at, attempts, next_attempt_at, delivered_at)
+            VALUES ($1, 'email', '{}', $2, 1, $2, $2)
+            """, id, deliveredAt);
+        return id;
+    }
+
+    [Fact]
+    public async Task DeliveredMessagesAreDeletedAfterTheRetentionPeriodAndNothingElseIs()
+    {
+        var old = await DeliveredMessageAsync(TimeSpan.FromDays(31));
+        var recent = await DeliveredMessageAsync(TimeSpan.FromDays(1));
+
+        // The purge runs hourly; the processor's timers run on the test's clock.
+        app.Clock.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await app.ScalarAsync<long>("SELECT count(*) FROM outbox_messages WHERE id = $1", old) > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the old delivered message was not purged");
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM outbox_messages WHERE id = $1", recent));
+    }
+}

@@ -60,21 +60,21 @@ public static class BusinessEndpoints
 
     static async Task<Ok<List<BusinessResponse>>> ListBusinesses(AppDbContext db, CurrentUser owner, CancellationToken ct)
     {
-        var rows = await WithLines(db.OwnedBy(owner).OrderBy(b => b.CreatedAt), db).ToListAsync(ct);
+        var rows = await db.OwnedBy(owner).OrderBy(b => b.CreatedAt).WithLines(db).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(x => ToResponse(x.Business, x.Line)).ToList());
     }
 
     static async Task<Results<Ok<BusinessResponse>, NotFound>> GetBusiness(
         Guid id, AppDbContext db, CurrentUser owner, CancellationToken ct)
     {
-        var row = await WithLines(db.OwnedBy(owner).Where(b => b.Id == id), db).FirstOrDefaultAsync(ct);
+        var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         return row is null ? TypedResults.NotFound() : TypedResults.Ok(ToResponse(row.Business, row.Line));
     }
 
     static async Task<Results<Ok<BusinessResponse>, NotFound, ValidationProblem>> UpdateBusiness(
         Guid id, BusinessRequest request, AppDbContext db, CurrentUser owner, CancellationToken ct)
     {
-        var row = await WithLines(db.OwnedBy(owner).Where(b => b.Id == id), db).FirstOrDefaultAsync(ct);
+        var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
             return TypedResults.NotFound();
         var (profile, errors) = BusinessValidator.Validate(request);
@@ -121,9 +121,8 @@ public static class BusinessEndpoints
         ["protectedNumber"] = ["This number is already protected by another business."],
     });
 
-    sealed record BusinessWithLine(Business Business, string? Line);
-
-    static IQueryable<BusinessWithLine> WithLines(IQueryable<Business> businesses, AppDbContext db) =>
+    /// <summary>Each business with its receptionist line's number (null while awaiting one), in one query.</summary>
+    public static IQueryable<BusinessWithLine> WithLines(this IQueryable<Business> businesses, AppDbContext db) =>
         businesses.Select(b => new BusinessWithLine(b,
             db.Set<ReceptionistLine>().Where(l => l.BusinessId == b.Id).Select(l => l.Number).FirstOrDefault()));
 
@@ -134,3 +133,5 @@ public static class BusinessEndpoints
         [.. b.Hours.Exceptions.Select(e => new DateExceptionDto($"{e.Date:yyyy-MM-dd}", e.Open?.ToString("HH:mm"), e.Close?.ToString("HH:mm"), e.Note))],
         line, b.CreatedAt);
 }
+
+public sealed record BusinessWithLine(Business Business, string? Line);

@@ -51,10 +51,11 @@ public sealed class CallFlow(
                        (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
                             SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
                               AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > {now})))) AS live,
-                       (SELECT f.provider_call_id FROM forwarding_checks f
-                        WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending_check_call,
-                       EXISTS (SELECT 1 FROM forwarding_checks f WHERE f.business_id = b.id AND f.state = 'Pending') AS check_pending
+                       COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call
                 FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
+                LEFT JOIN LATERAL (
+                    SELECT true AS found, f.provider_call_id FROM forwarding_checks f
+                    WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending ON true
                 WHERE l.number = {call.To} AND l.retired_at IS NULL
             ),
             classified AS (
@@ -119,9 +120,8 @@ public sealed class CallFlow(
                 .SetProperty(c => c.Outcome, CallOutcome.Overflowed), ct) == 1;
         // A caller still in the queue long after a claim was never bridged (the claiming instance died before
         // redirecting): the call waits again, so the next poll can overflow it or another operator take it.
-        if (!overflowed && await db.Set<Call>().AnyAsync(c => c.Id == callId && c.Status == CallStatus.Claimed
-                && c.ClaimedAt <= now - StaleClaim, ct))
-            await queue.ReturnAsync(callId, Queue.PresenceState.Available, ct);
+        if (!overflowed)
+            await queue.ReturnAsync(callId, Queue.PresenceState.Available, ct, claimedBefore: now - StaleClaim);
         return overflowed;
     }
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
 using Receptionist.Features.Businesses;
-using Receptionist.Features.Lines;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
@@ -42,7 +41,7 @@ public static class ForwardingEndpoints
                 ["noAnswerSeconds"] = [$"Must be from {ForwardingInstructions.MinNoAnswerSeconds} to {ForwardingInstructions.MaxNoAnswerSeconds}."],
             });
 
-        var row = await WithLine(db, owner, id).FirstOrDefaultAsync(ct);
+        var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
             return TypedResults.NotFound();
         if (row.Line is null)
@@ -54,7 +53,7 @@ public static class ForwardingEndpoints
         Guid id, AppDbContext db, CurrentUser owner, ITelephonyProvider telephony, IOptions<AppOptions> app,
         TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
     {
-        var row = await WithLine(db, owner, id).FirstOrDefaultAsync(ct);
+        var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
             return TypedResults.NotFound();
         if (row.Line is null)
@@ -99,12 +98,6 @@ public static class ForwardingEndpoints
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToResponse(check));
     }
-
-    sealed record BusinessWithLine(Business Business, string? Line);
-
-    static IQueryable<BusinessWithLine> WithLine(AppDbContext db, CurrentUser owner, Guid id) =>
-        db.OwnedBy(owner).Where(b => b.Id == id).Select(b => new BusinessWithLine(b,
-            db.Set<ReceptionistLine>().Where(l => l.BusinessId == b.Id).Select(l => l.Number).FirstOrDefault()));
 
     static ProblemHttpResult AwaitingLine() => TypedResults.Problem(
         "The business is awaiting a receptionist line; forwarding can be set up once one is assigned.",

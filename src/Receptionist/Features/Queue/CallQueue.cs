@@ -46,14 +46,17 @@ public sealed class CallQueue(AppDbContext db, TimeProvider clock)
     /// <summary>
     /// Puts a claimed call back at the head of the queue (its wait keeps counting: the overflow time still applies)
     /// and sets the operator it was claimed by to <paramref name="operatorBecomes"/>. One statement, so a claim
-    /// that was already answered or ended is left alone. False when the call was not claimed.
+    /// that was already answered or ended is left alone. With <paramref name="claimedBefore"/>, only a claim
+    /// older than that is returned. False when no such claim was returned.
     /// </summary>
-    public async Task<bool> ReturnAsync(Guid callId, PresenceState operatorBecomes, CancellationToken ct)
+    public async Task<bool> ReturnAsync(Guid callId, PresenceState operatorBecomes, CancellationToken ct,
+        DateTimeOffset? claimedBefore = null)
     {
+        var cutoff = claimedBefore ?? DateTimeOffset.MaxValue;
         var returned = await db.Database.SqlQuery<Guid>($"""
             WITH returned AS (
                 UPDATE calls SET status = 'Waiting', operator_id = NULL, claimed_at = NULL
-                FROM (SELECT id, operator_id FROM calls WHERE id = {callId} AND status = 'Claimed' FOR UPDATE) AS claimed
+                FROM (SELECT id, operator_id FROM calls WHERE id = {callId} AND status = 'Claimed' AND claimed_at <= {cutoff} FOR UPDATE) AS claimed
                 WHERE calls.id = claimed.id
                 RETURNING claimed.operator_id
             )

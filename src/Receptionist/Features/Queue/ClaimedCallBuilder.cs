@@ -45,7 +45,7 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
                 business.Name, call.CallerNumber, business.IsOpenAt(now),
                 business.Hours.Describe(DateOnly.FromDateTime(local.DateTime)), local, business.Language,
                 [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(local.Offset), e.Outcome, e.Summary))],
-                operatorName?.Split(' ', 2)[0]);
+                AppUser.FirstNameOf(operatorName));
             var rendered = renderer.Render(ScenarioVersion.CacheKey(version.Id), version.Source, variables, ct);
             if (rendered.Succeeded)
                 scenario = rendered.Value;

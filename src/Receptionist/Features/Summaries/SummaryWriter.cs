@@ -82,7 +82,7 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
                 OutcomeLabel = valid.Outcome.Label,
                 Fields = valid.Fields.Select(f => new EmailField(fieldLabels[f.Key], f.Value)).ToList(),
                 valid.Note,
-                OperatorName = operatorName?.Split(' ', 2)[0] ?? "",
+                OperatorName = AppUser.FirstNameOf(operatorName) ?? "",
                 English = business.Language.StartsWith("en", StringComparison.Ordinal),
             });
             db.Add(OutboxMessage.Email(EmailMessage.Create(business.SummaryEmails, email), now));

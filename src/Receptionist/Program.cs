@@ -18,6 +18,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDatabase();
 builder.Services.AddProblemResponses();
+builder.Services.AddJsonConventions();
 builder.Services.AddApiDocumentation();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();

@@ -17,7 +17,7 @@ public sealed record BillingRedirect(string Url);
 /// <param name="CanManage">A customer exists at the payment provider, so the portal can be opened.</param>
 public sealed record BillingSummary(
     PlanResponse? Plan,
-    string Status,
+    SubscriptionStatus Status,
     DateTimeOffset? GraceUntil,
     bool CallsAnswered,
     DateTimeOffset? PeriodStart,

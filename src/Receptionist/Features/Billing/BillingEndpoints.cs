@@ -70,7 +70,7 @@ public static class BillingEndpoints
         var status = subscription?.Status ?? SubscriptionStatus.None;
         return TypedResults.Ok(new BillingSummary(
             plan,
-            StatusName(status),
+            status,
             status == SubscriptionStatus.PastDue ? subscription!.GraceUntil : null,
             subscription is not null && Subscription.AnswersCallsAt(clock.GetUtcNow()).Compile()(subscription),
             subscription?.CurrentPeriodStart,
@@ -143,7 +143,6 @@ public static class BillingEndpoints
     static ProblemHttpResult NotConfigured() => TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "Payments are not configured", detail: "Set Stripe__SecretKey to take payments.");
 
-    static string StatusName(SubscriptionStatus status) => System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(status.ToString());
 
     static PlanResponse ToResponse(string key, PlanOptions plan) =>
         new(key, plan.Name, plan.PriceRub, plan.IncludedCalls, plan.OverageRub, "RUB");

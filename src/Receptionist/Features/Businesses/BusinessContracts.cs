@@ -28,7 +28,7 @@ public sealed record BusinessResponse(
     string Language,
     string[] SummaryEmails,
     string? BackupNumber,
-    string Fallback,
+    FallbackMode Fallback,
     OpeningIntervalDto[] Hours,
     DateExceptionDto[] Holidays,
     string? LineNumber,

@@ -128,7 +128,7 @@ public static class BusinessEndpoints
 
     static BusinessResponse ToResponse(Business b, string? line) => new(
         b.Id, b.Name, b.ProtectedNumber, b.TimeZone, b.Language, [.. b.SummaryEmails], b.BackupNumber,
-        b.Fallback == FallbackMode.Voicemail ? "voicemail" : "backupNumber",
+        b.Fallback,
         [.. b.Hours.Weekly.Select(i => new OpeningIntervalDto(i.Day.ToString().ToLowerInvariant(), $"{i.Open:HH\\:mm}", $"{i.Close:HH\\:mm}"))],
         [.. b.Hours.Exceptions.Select(e => new DateExceptionDto($"{e.Date:yyyy-MM-dd}", e.Open?.ToString("HH:mm"), e.Close?.ToString("HH:mm"), e.Note))],
         line, b.CreatedAt);

@@ -11,8 +11,8 @@ namespace Receptionist.Features.Calls;
 public sealed record CallView(
     Guid Id,
     string CallerNumber,
-    string Status,
-    string? Outcome,
+    CallStatus Status,
+    CallOutcome? Outcome,
     DateTimeOffset ReceivedAt,
     DateTimeOffset? AnsweredAt,
     DateTimeOffset? EndedAt,
@@ -60,7 +60,7 @@ public static class CallEndpoints
             if (Enum.TryParse<CallOutcome>(outcome, ignoreCase: true, out var parsed) && !int.TryParse(outcome, out _))
                 wanted = parsed;
             else
-                errors["outcome"] = [$"Must be one of: {string.Join(", ", Enum.GetNames<CallOutcome>().Select(Camel))}."];
+                errors["outcome"] = [$"Must be one of: {string.Join(", ", Enum.GetValues<CallOutcome>().Select(JsonConventions.Name))}."];
         }
         if (errors.Count > 0)
             return TypedResults.ValidationProblem(errors);
@@ -89,8 +89,6 @@ public static class CallEndpoints
         return call is null ? TypedResults.NotFound() : TypedResults.Ok(ToView(call));
     }
 
-    static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
-
     /// <summary>Each call with its summary and the summarising operator's name, in the same query (no query per row).</summary>
     static IQueryable<CallWithSummary> WithSummaries(AppDbContext db, IQueryable<Call> calls) =>
         calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new CallWithSummary(
@@ -102,7 +100,7 @@ public static class CallEndpoints
     {
         var (c, s) = (row.Call, row.Summary);
         return new(
-            c.Id, c.CallerNumber, Camel(c.Status.ToString()), c.Outcome is { } o ? Camel(o.ToString()) : null,
+            c.Id, c.CallerNumber, c.Status, c.Outcome,
             c.ReceivedAt, c.AnsweredAt, c.EndedAt, c.WaitSeconds, c.Billable, c.RecordingUrl,
             s is null ? null : new SummaryView(s.Outcome, s.OutcomeLabel, s.Fields, s.Note, row.OperatorName, s.CreatedAt));
     }

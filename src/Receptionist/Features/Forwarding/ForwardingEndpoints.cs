@@ -8,7 +8,7 @@ using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Forwarding;
 
-public sealed record ForwardingCheckResponse(Guid Id, string State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? FailureReason);
+public sealed record ForwardingCheckResponse(Guid Id, ForwardingCheckState State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? FailureReason);
 
 public static class ForwardingEndpoints
 {
@@ -104,5 +104,5 @@ public static class ForwardingEndpoints
         statusCode: StatusCodes.Status409Conflict, title: "Awaiting line");
 
     static ForwardingCheckResponse ToResponse(ForwardingCheck c) =>
-        new(c.Id, c.State.ToString().ToLowerInvariant(), c.StartedAt, c.CompletedAt, c.FailureReason);
+        new(c.Id, c.State, c.StartedAt, c.CompletedAt, c.FailureReason);
 }

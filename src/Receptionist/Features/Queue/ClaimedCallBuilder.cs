@@ -4,6 +4,7 @@ using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Scenarios;
+using Receptionist.Infrastructure;
 using Receptionist.Features.Summaries;
 
 namespace Receptionist.Features.Queue;
@@ -19,7 +20,8 @@ public sealed record ClaimedCall(
     string? ScenarioError,
     IReadOnlyList<EarlierCallView> EarlierCalls);
 
-public sealed record EarlierCallView(Guid CallId, DateTimeOffset At, string Outcome, string? Summary);
+/// <param name="Outcome">Null while that call is still in progress.</param>
+public sealed record EarlierCallView(Guid CallId, DateTimeOffset At, CallOutcome? Outcome, string? Summary);
 
 /// <summary>Renders the business's scenario for this caller and gathers their history with this business.</summary>
 public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer renderer, TimeProvider clock)
@@ -44,7 +46,8 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
             var variables = new ScenarioVariables(
                 business.Name, call.CallerNumber, business.IsOpenAt(now),
                 business.Hours.Describe(DateOnly.FromDateTime(local.DateTime)), local, business.Language,
-                [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(local.Offset), e.Outcome, e.Summary))],
+                [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(local.Offset),
+                    e.Outcome is { } outcome ? JsonConventions.Name(outcome) : "inProgress", e.Summary))],
                 AppUser.FirstNameOf(operatorName));
             var rendered = renderer.Render(ScenarioVersion.CacheKey(version.Id), version.Source, variables, ct);
             if (rendered.Succeeded)
@@ -65,7 +68,7 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
             .Where(c => c.BusinessId == call.BusinessId && c.CallerNumber == call.CallerNumber && c.Id != call.Id)
             .LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new
             {
-                c.Id, c.ReceivedAt, Outcome = c.Outcome.HasValue ? c.Outcome.Value.ToString() : c.Status.ToString(),
+                c.Id, c.ReceivedAt, c.Outcome,
                 Summary = s == null ? null : new { s.OutcomeLabel, s.Note, s.Fields },
             })
             .OrderByDescending(r => r.ReceivedAt).Take(EarlierCallsShown)

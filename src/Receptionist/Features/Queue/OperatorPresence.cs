@@ -30,11 +30,6 @@ public sealed class OperatorPresence
             """, ct);
 
     /// <summary>The state as the API spells it (available, busy, wrapUp, offline).</summary>
-    public static string Name(PresenceState state) => state switch
-    {
-        PresenceState.WrapUp => "wrapUp",
-        _ => state.ToString().ToLowerInvariant(),
-    };
 }
 
 sealed class OperatorPresenceConfiguration : IEntityTypeConfiguration<OperatorPresence>

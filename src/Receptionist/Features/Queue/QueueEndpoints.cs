@@ -13,7 +13,7 @@ namespace Receptionist.Features.Queue;
 
 public sealed record PresenceRequest([property: Required, AllowedValues("available", "offline")] string State);
 
-public sealed record PresenceResponse(string State, DateTimeOffset? UpdatedAt);
+public sealed record PresenceResponse(PresenceState State, DateTimeOffset? UpdatedAt);
 
 public sealed record WaitingCall(Guid CallId, string BusinessName, DateTimeOffset ReceivedAt, int WaitingSeconds, int SlaSecondsLeft);
 
@@ -46,7 +46,7 @@ public static class QueueEndpoints
     {
         var operatorId = me.Id;
         var presence = await db.Set<OperatorPresence>().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
-        return TypedResults.Ok(new PresenceResponse(OperatorPresence.Name(presence?.State ?? PresenceState.Offline), presence?.UpdatedAt));
+        return TypedResults.Ok(new PresenceResponse(presence?.State ?? PresenceState.Offline, presence?.UpdatedAt));
     }
 
     static async Task<Results<Ok<PresenceResponse>, ProblemHttpResult>> SetPresence(
@@ -61,7 +61,7 @@ public static class QueueEndpoints
             return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
         var now = clock.GetUtcNow();
         await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
-        return TypedResults.Ok(new PresenceResponse(OperatorPresence.Name(state), now));
+        return TypedResults.Ok(new PresenceResponse(state, now));
     }
 
     static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(

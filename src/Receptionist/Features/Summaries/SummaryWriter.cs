@@ -18,7 +18,7 @@ public sealed record SummaryRequest(
     [property: MaxLength(SummaryLimits.NoteLength)] string? Note);
 
 /// <summary>The summary as written, and where the operator stands now (available, or still busy on the call).</summary>
-public sealed record SubmittedSummary(Guid CallId, string Outcome, string OutcomeLabel, IReadOnlyDictionary<string, string> Fields, string Presence);
+public sealed record SubmittedSummary(Guid CallId, string Outcome, string OutcomeLabel, IReadOnlyDictionary<string, string> Fields, PresenceState Presence);
 
 public abstract record SubmitResult
 {
@@ -96,7 +96,7 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
             .Select(p => (PresenceState?)p.State).FirstOrDefaultAsync(ct) ?? PresenceState.Offline;
         await transaction.CommitAsync(ct);
         return new SubmitResult.Submitted(new SubmittedSummary(call.Id, valid.Outcome.Key, valid.Outcome.Label, valid.Fields,
-            OperatorPresence.Name(presence)));
+            presence));
     }
 
     sealed record EmailField(string Label, string Value);

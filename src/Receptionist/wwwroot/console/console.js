@@ -2,7 +2,7 @@ import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.
 import { connectSoftphone, disconnectSoftphone } from '/console/softphone.js';
 
 const presenceLabels = { available: 'Доступен', offline: 'Не в сети', busy: 'На звонке', wrapUp: 'Итоги звонка' };
-const callOutcomes = { Answered: 'Отвечен', Abandoned: 'Не дождался', Overflowed: 'Переведён на автоответчик', NotLive: 'Не подключён', Failed: 'Сбой связи' };
+const callOutcomes = { answered: 'Отвечен', abandoned: 'Не дождался', overflowed: 'Переведён на автоответчик', notLive: 'Не подключён', failed: 'Сбой связи' };
 
 let events = null;
 let queue = [];          // waiting calls as last fetched
@@ -126,7 +126,7 @@ function renderCall(claimed) {
   $('#earlier-calls').replaceChildren(...claimed.earlierCalls.map(e => {
     const item = document.createElement('li');
     const when = new Date(e.at).toLocaleString('ru-RU', { dateStyle: 'short', timeStyle: 'short' });
-    item.textContent = `${when} — ${e.summary ?? callOutcomes[e.outcome] ?? e.outcome}`;
+    item.textContent = `${when} — ${e.summary ?? callOutcomes[e.outcome] ?? 'идёт сейчас'}`;
     return item;
   }));
   show($('#no-earlier-calls'), claimed.earlierCalls.length === 0);

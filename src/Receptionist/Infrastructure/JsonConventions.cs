@@ -12,4 +12,12 @@ public static class JsonConventions
 
     public static string Name<TEnum>(TEnum value) where TEnum : struct, Enum =>
         JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
+
+    /// <summary>Reads an enum from input by its name only (any case): unlike Enum.TryParse, "1" or "42" is no name.</summary>
+    public static bool TryParseName<TEnum>(string? text, out TEnum value) where TEnum : struct, Enum
+    {
+        value = default;
+        var match = Enum.GetNames<TEnum>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+        return match is not null && Enum.TryParse(match, out value);
+    }
 }

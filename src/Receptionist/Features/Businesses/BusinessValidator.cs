@@ -58,7 +58,7 @@ public static class BusinessValidator
         }
 
         var fallback = FallbackMode.Voicemail;
-        if (request.Fallback is not null && !Enum.TryParse(request.Fallback, ignoreCase: true, out fallback))
+        if (request.Fallback is not null && !JsonConventions.TryParseName(request.Fallback, out fallback))
             Fail("fallback", "Must be voicemail or backupNumber.");
         else if (fallback == FallbackMode.BackupNumber && backupNumber is null && !errors.ContainsKey("backupNumber"))
             Fail("backupNumber", "Required when the fallback is backupNumber.");
@@ -79,7 +79,7 @@ public static class BusinessValidator
         foreach (var (interval, i) in (request.Hours ?? []).Select((h, i) => (h, i)))
         {
             var field = $"hours[{i}]";
-            if (!Enum.TryParse<DayOfWeek>(interval.Day, ignoreCase: true, out var day) || !Enum.IsDefined(day) || int.TryParse(interval.Day, out _))
+            if (!JsonConventions.TryParseName<DayOfWeek>(interval.Day, out var day))
                 fail($"{field}.day", "Must be a day name: monday … sunday.");
             else if (TryInterval(interval.Open, interval.Close, $"{field}", fail) is { } times)
             {

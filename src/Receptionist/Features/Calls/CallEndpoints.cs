@@ -57,7 +57,7 @@ public static class CallEndpoints
         CallOutcome? wanted = null;
         if (outcome is not null)
         {
-            if (Enum.TryParse<CallOutcome>(outcome, ignoreCase: true, out var parsed) && !int.TryParse(outcome, out _))
+            if (JsonConventions.TryParseName<CallOutcome>(outcome, out var parsed))
                 wanted = parsed;
             else
                 errors["outcome"] = [$"Must be one of: {string.Join(", ", Enum.GetValues<CallOutcome>().Select(JsonConventions.Name))}."];

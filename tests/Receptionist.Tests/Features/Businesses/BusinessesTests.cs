@@ -116,6 +116,8 @@ public sealed class BusinessesTests(ReceptionistApp app) : IClassFixture<Recepti
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"backupNumber":"+74951112233"}""", "backupNumber" },
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"fallback":"backupNumber"}""", "backupNumber" },
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"fallback":"pigeon"}""", "fallback" },
+        { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"fallback":"1"}""", "fallback" },
+        { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"hours":[{"day":"3","open":"09:00","close":"18:00"}]}""", "hours[0].day" },
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"hours":[{"day":"funday","open":"09:00","close":"18:00"}]}""", "hours[0].day" },
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"hours":[{"day":"monday","open":"9am","close":"18:00"}]}""", "hours[0].open" },
         { """{"name":"A","protectedNumber":"+74951112233","timeZone":"Europe/Moscow","summaryEmails":["a@example.com"],"hours":[{"day":"monday","open":"18:00","close":"09:00"}]}""", "hours[0].close" },

@@ -7,6 +7,7 @@ using Receptionist.Features.Console;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Features.Email;
+using Receptionist.Features.Metrics;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
@@ -36,6 +37,7 @@ builder.Services.AddQueue();
 builder.Services.AddBilling();
 builder.Services.AddSummaries();
 builder.Services.AddConsole();
+builder.Services.AddServiceLevelMetrics();
 
 var app = builder.Build();
 
@@ -69,6 +71,7 @@ app.MapQueue();
 app.MapBilling();
 app.MapSummaries();
 app.MapConsole();
+app.MapServiceLevelMetrics();
 
 app.Run();
 

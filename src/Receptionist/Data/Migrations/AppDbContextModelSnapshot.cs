@@ -542,6 +542,9 @@ namespace Receptionist.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_calls_provider_call_id");
 
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_calls_received_at");
+
                     b.HasIndex("BusinessId", "AnsweredAt")
                         .HasDatabaseName("ix_calls_business_id_answered_at")
                         .HasFilter("answered_at IS NOT NULL");
@@ -657,6 +660,50 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_receptionist_lines_number");
 
                     b.ToTable("receptionist_lines", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Metrics.OperatorStateInterval", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<Guid>("OperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operator_id");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_operator_state_intervals");
+
+                    b.HasIndex("EndedAt")
+                        .HasDatabaseName("ix_operator_state_intervals_ended_at");
+
+                    b.HasIndex("OperatorId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_operator_state_intervals_open")
+                        .HasFilter("ended_at IS NULL");
+
+                    b.HasIndex("StartedAt", "OperatorId")
+                        .HasDatabaseName("ix_operator_state_intervals_started_at_operator_id");
+
+                    b.ToTable("operator_state_intervals", (string)null);
                 });
 
             modelBuilder.Entity("Receptionist.Features.Outbox.OutboxMessage", b =>
@@ -948,6 +995,16 @@ namespace Receptionist.Data.Migrations
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_receptionist_lines_businesses_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Metrics.OperatorStateInterval", b =>
+                {
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("OperatorId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_operator_state_intervals_users_operator_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Queue.OperatorPresence", b =>

@@ -75,6 +75,8 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         // Owners page through their call log newest first; the console looks up a caller's history.
         b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
+        // Service-level reports across all businesses take a period's calls by when they entered the queue (Features/Metrics).
+        b.HasIndex(x => x.ReceivedAt);
         // Billing counts a period's answered calls per business.
         b.HasIndex(x => new { x.BusinessId, x.AnsweredAt }).HasFilter("answered_at IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);

@@ -34,7 +34,7 @@ public static class ConsoleEndpoints
     static ServerSentEventsResult<string> QueueEvents(ConsoleEventHub hub, CancellationToken ct) =>
         TypedResults.ServerSentEvents(StreamAsync(hub, ct));
 
-    static async IAsyncEnumerable<SseItem<string>> StreamAsync(ConsoleEventHub hub, [EnumeratorCancellation] CancellationToken ct)
+    internal static async IAsyncEnumerable<SseItem<string>> StreamAsync(ConsoleEventHub hub, [EnumeratorCancellation] CancellationToken ct)
     {
         using var subscription = hub.Subscribe();
         await hub.WhenListeningAsync(ct);

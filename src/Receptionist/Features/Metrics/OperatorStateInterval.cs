@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Receptionist.Features.Accounts;
+using Receptionist.Features.Queue;
+
+namespace Receptionist.Features.Metrics;
+
+/// <summary>
+/// One span of an operator in one presence state, for occupancy. Written only by the database: a trigger on
+/// <c>operator_presence</c> (migration OperatorStateIntervals) closes the open span and opens the next whenever the
+/// state changes, so every path that moves an operator (claim, return, call end, summary, presence API) is covered
+/// without touching the call path's code, in the same transaction as the change.
+/// </summary>
+public sealed class OperatorStateInterval
+{
+    public long Id { get; init; }
+    public Guid OperatorId { get; init; }
+    public PresenceState State { get; init; }
+    public DateTimeOffset StartedAt { get; init; }
+    /// <summary>Null while the operator is still in this state.</summary>
+    public DateTimeOffset? EndedAt { get; init; }
+}
+
+sealed class OperatorStateIntervalConfiguration : IEntityTypeConfiguration<OperatorStateInterval>
+{
+    public void Configure(EntityTypeBuilder<OperatorStateInterval> b)
+    {
+        b.ToTable("operator_state_intervals");
+        b.Property(x => x.Id).UseIdentityAlwaysColumn();
+        b.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
+        // The trigger closes an operator's one open span by this index.
+        b.HasIndex(x => x.OperatorId).IsUnique().HasFilter("ended_at IS NULL").HasDatabaseName("ix_operator_state_intervals_open");
+        // Reports take the spans overlapping a period: those starting in it, and those started before and ending in it
+        // (or still open).
+        b.HasIndex(x => new { x.StartedAt, x.OperatorId });
+        b.HasIndex(x => x.EndedAt);
+        b.HasOne<AppUser>().WithMany().HasForeignKey(x => x.OperatorId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

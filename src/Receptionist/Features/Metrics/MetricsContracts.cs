@@ -114,15 +114,15 @@ public sealed record OperatorFigures(
 public sealed record MetricsPeriod(DateTimeOffset From, DateTimeOffset To, string TimeZone)
 {
     /// <summary>The period asked for, or field errors: unreadable from/to, from not before to, longer than the cap.
-    /// Without from, the period starts at today's midnight; without to, it ends now.</summary>
+    /// Without from, the period starts at today's midnight; without to, it ends at the end of today.</summary>
     public static bool TryParse(string? from, string? to, string timeZone, DateTimeOffset now, int maxDays,
         out MetricsPeriod period, out Dictionary<string, string[]> errors)
     {
         errors = [];
         var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
-        var start = from is null ? Midnight(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime), zone)
-            : Read(from, zone, nextDay: false);
-        var end = to is null ? now : Read(to, zone, nextDay: true);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        var start = from is null ? Midnight(today, zone) : Read(from, zone, nextDay: false);
+        var end = to is null ? Midnight(today.AddDays(1), zone) : Read(to, zone, nextDay: true);
         if (start is null)
             errors["from"] = ["Must be a date (2026-11-27) or a date and time with an offset (2026-11-27T09:00:00+03:00)."];
         if (end is null)
@@ -138,10 +138,12 @@ public sealed record MetricsPeriod(DateTimeOffset From, DateTimeOffset To, strin
         return errors.Count == 0;
     }
 
+    /// <summary>Today as a whole day, so a call that arrives this very instant is already in it.</summary>
     public static MetricsPeriod Today(string timeZone, DateTimeOffset now)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
-        return new(Midnight(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime), zone)!.Value, now, timeZone);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
+        return new(Midnight(today, zone)!.Value, Midnight(today.AddDays(1), zone)!.Value, timeZone);
     }
 
     static DateTimeOffset? Read(string text, TimeZoneInfo zone, bool nextDay)

@@ -48,7 +48,7 @@ public static class MetricsEndpoints
         admin.MapGet("/metrics", AdminMetrics).WithName(nameof(AdminMetrics))
             .WithSummary("Service-level figures of all calls in a period, by hour of day, operator and business")
             .WithDescription("from/to: a date (a whole day in Metrics:TimeZone) or an ISO 8601 date-time with an offset; "
-                + "default today so far. At most Metrics:MaxPeriodDays.");
+                + "default today. At most Metrics:MaxPeriodDays.");
         admin.MapGet("/metrics.csv", AdminMetricsCsv).WithName(nameof(AdminMetricsCsv))
             .WithSummary("The same report as CSV (sections: totals, by hour, by operator, by business)");
         admin.MapGet("/wallboard", GetWallboard).WithName(nameof(GetWallboard))
@@ -110,8 +110,9 @@ public static class MetricsEndpoints
         var today = MetricsPeriod.Today(options.TimeZone, now);
         var todayTotals = await metrics.TotalsAsync(today, null, ct);
         var hours = await metrics.HoursAsync(today, null, ct);
+        // Up to and including now (periods end before their "to").
         var recent = Figure.Of((await metrics.TotalsAsync(
-            new MetricsPeriod(now.AddMinutes(-options.AlertWindowMinutes), now, options.TimeZone), null, ct)).Counts, options);
+            new MetricsPeriod(now.AddMinutes(-options.AlertWindowMinutes), now.AddMilliseconds(1), options.TimeZone), null, ct)).Counts, options);
         return TypedResults.Ok(new Wallboard(now, queue.Waiting,
             queue.Oldest is { } oldest ? Seconds(now - oldest) : null,
             [.. operators.Select(o => new OperatorNow(o.OperatorId, o.Name,

@@ -1,5 +1,6 @@
 import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
 import { renderBilling } from '/owner/billing.js';
+import { renderMetrics } from '/owner/metrics.js';
 
 let business = null;
 
@@ -19,7 +20,7 @@ async function start() {
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#calls', '#billing', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#calls', '#billing', '#sign-out']) show($(id), false);
 }
 
 $('#auth-form').addEventListener('submit', async event => {
@@ -77,7 +78,7 @@ async function render() {
   }
   for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(), renderBilling(business)]);
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(), renderBilling(business), renderMetrics(business)]);
 }
 
 const stateNames = { pending: 'Ждём звонок обратно…', passed: 'Переадресация работает', failed: 'Проверка не прошла' };

@@ -197,6 +197,19 @@ public sealed class MetricsTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task TheReportsAreDocumentedInOpenApi()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json", Ct);
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/api/admin/metrics", "/api/admin/metrics.csv", "/api/admin/wallboard", "/api/businesses/{id}/metrics" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
+        var report = document.GetProperty("components").GetProperty("schemas").GetProperty("MetricsReport").GetProperty("properties");
+        foreach (var name in new[] { "offered", "answered", "abandoned", "shortAbandoned", "overflowed", "serviceLevel",
+                     "averageSpeedOfAnswerSeconds", "abandonmentRate", "averageHandleTimeSeconds" })
+            Assert.True(report.TryGetProperty(name, out _), $"MetricsReport has no {name}");
+    }
+
+    [Fact]
     public async Task OperatorStatesAreRecordedAsTheCallFlowsAndGiveOccupancy()
     {
         var business = await app.NewBusinessAsync();

@@ -1,0 +1,87 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using Receptionist.Tests.Infrastructure;
+
+namespace Receptionist.Tests.Features.Metrics;
+
+/// <summary>The call service on a real port for the browser, with time under the test's control.</summary>
+public sealed class WallboardApp(PostgresServer postgres) : CallsApp(postgres)
+{
+    protected override bool OnRealPort => true;
+}
+
+public sealed class WallboardPageTests(WallboardApp app, Browser browser) : IClassFixture<WallboardApp>
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TheWallboardShowsACallArrivingAndBeingAnsweredWithoutAReload()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var page = await browser.NewPageAsync(app.BaseUrl);
+
+        await page.GotoAsync("/admin");
+        await page.FillAsync("#auth-email", ReceptionistApp.AdminEmail);
+        await page.FillAsync("#auth-password", ReceptionistApp.AdminPassword);
+        await page.ClickAsync("#sign-in");
+        await Assertions.Expect(page.Locator("#waiting")).ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("[data-i18n='wallboard.waiting']")).ToHaveTextAsync("Ждут ответа");
+        var answeredBefore = int.Parse(await page.Locator("#today-answered").TextContentAsync() ?? "0");
+
+        var sid = $"CA{Guid.NewGuid():N}";
+        (await app.IncomingCallAsync(sid, "+79165550123", business.Line)).EnsureSuccessStatusCode();
+        // Pushed to the page through the server-sent events: nobody reloads it.
+        await Assertions.Expect(page.Locator("#waiting")).ToHaveTextAsync("1");
+
+        var callId = await app.ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid);
+        var operatorClient = await app.AvailableOperatorAsync("Тамара Табло");
+        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
+        (await app.CallbackAsync($"/telephony/twilio/operator-leg?call={callId}", "CAleg", ("CallStatus", "in-progress"))).EnsureSuccessStatusCode();
+
+        await Assertions.Expect(page.Locator("#waiting")).ToHaveTextAsync("0");
+        await Assertions.Expect(page.Locator("#today-answered")).ToHaveTextAsync((answeredBefore + 1).ToString());
+        await Assertions.Expect(page.Locator("#operators tr", new() { HasText = "Тамара Табло" })).ToContainTextAsync("На звонке");
+
+        // One language on screen: English replaces the Russian text.
+        await page.SelectOptionAsync("#language", "en");
+        await Assertions.Expect(page.Locator("[data-i18n='wallboard.waiting']")).ToHaveTextAsync("Waiting");
+        await Assertions.Expect(page.Locator("#operators tr", new() { HasText = "Тамара Табло" })).ToContainTextAsync("On a call");
+    }
+
+    [Fact]
+    public async Task AnOwnerSeesTheirServiceFiguresOnTheirPage()
+    {
+        var email = $"owner-{Guid.NewGuid():N}@example.com";
+        const string password = "owner-password-1";
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password }, Ct)).EnsureSuccessStatusCode();
+        var owner = await app.SignInAsync(email, password);
+        var created = await owner.PostAsJsonAsync("/api/businesses", new
+        {
+            name = "Цветы у дома", protectedNumber = $"+7916{Random.Shared.Next(1_000_000, 9_999_999)}", timeZone = "Europe/Moscow",
+            summaryEmails = new[] { "flowers@example.com" },
+        }, Ct);
+        created.EnsureSuccessStatusCode();
+        var businessId = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        // Two days ago: one call answered in 12 s, one abandoned after 30 s.
+        var at = app.Clock.GetUtcNow().AddDays(-2);
+        await app.ScalarAsync<object>("""
+            INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, answered_at, ended_at, billable)
+            VALUES (gen_random_uuid(), $1, $2, '+79160000011', 'Ended', 'Answered', $3, $3 + interval '12 seconds', $3 + interval '90 seconds', true),
+                   (gen_random_uuid(), $1, $4, '+79160000012', 'Ended', 'Abandoned', $3, NULL, $3 + interval '30 seconds', false)
+            """, businessId, $"CA{Guid.NewGuid():N}", at.UtcDateTime, $"CA{Guid.NewGuid():N}");
+        var page = await browser.NewPageAsync(app.BaseUrl);
+
+        await page.GotoAsync("/");
+        await page.FillAsync("#auth-email", email);
+        await page.FillAsync("#auth-password", password);
+        await page.ClickAsync("#sign-in");
+
+        await Assertions.Expect(page.Locator("#service")).ToContainTextAsync("Как обслужены ваши звонки");
+        await Assertions.Expect(page.Locator("#service-figures [data-metric=offered] td").Nth(1)).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("#service-figures [data-metric=missed] td").Nth(1)).ToHaveTextAsync("1");
+        await Assertions.Expect(page.Locator("#service-figures [data-metric=serviceLevel] td").Nth(1)).ToContainTextAsync("50");
+        await Assertions.Expect(page.Locator("#service-figures [data-metric=averageSpeedOfAnswerSeconds] td").Nth(1)).ToHaveTextAsync("0:12");
+    }
+}

@@ -2,6 +2,9 @@
 //   dotnet run -c Release --project bench/Receptionist.Bench [calls]
 // Prints latency percentiles for the incoming-call webhook (signed, as Twilio sends it), the queue claim
 // statement, and rendering a built-in greeting and script. Bounded: it stops by itself.
+//   dotnet run -c Release --project bench/Receptionist.Bench metrics [calls]
+// instead generates a call history (1,000,000 calls over 90 days, 100 operators) and measures the wallboard and the
+// 30-day report through HTTP.
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -18,7 +21,8 @@ using Receptionist.Features.Telephony;
 
 const string AuthToken = "bench-auth-token";
 const string PublicBaseUrl = "https://bench.receptionist.example";
-var calls = args.Length > 0 ? int.Parse(args[0]) : 1000;
+var metricsMode = args is ["metrics", ..];
+var calls = metricsMode ? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000) : args.Length > 0 ? int.Parse(args[0]) : 1000;
 
 var directory = Path.Combine(Path.GetTempPath(), $"receptionist-bench-{Guid.NewGuid():N}");
 var postgres = await EmbeddedPostgres.StartAsync(directory);
@@ -48,6 +52,15 @@ await Sql($"""
     INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
     VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
     """);
+
+if (metricsMode)
+{
+    await MetricsBench.RunAsync(http, connectionString, businessId, calls);
+    await app.DisposeAsync();
+    await postgres.DisposeAsync();
+    try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    return;
+}
 
 var webhook = new HttpClient { BaseAddress = http.BaseAddress };
 async Task<TimeSpan> IncomingCall(int n)
@@ -157,5 +170,7 @@ sealed class BenchApp(string connectionString) : WebApplicationFactory<AppDbCont
         builder.UseSetting("Twilio:AuthToken", "bench-auth-token");
         builder.UseSetting("App:PublicBaseUrl", "https://bench.receptionist.example");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Admin:Email", MetricsBench.AdminEmail);
+        builder.UseSetting("Admin:Password", MetricsBench.AdminPassword);
     }
 }

@@ -48,7 +48,7 @@ public sealed record MetricsReport(
     /// <summary>Admins only.</summary>
     IReadOnlyList<BusinessFigures>? ByBusiness)
 {
-    internal static MetricsReport Create(MetricsPeriod period, MetricsQuery.TotalsRow t, MetricsOptions options, int billingSla,
+    internal static MetricsReport Create(MetricsPeriod period, MetricsQuery.SliceRow t, MetricsOptions options, int billingSla,
         IReadOnlyList<HourFigures> hours, IReadOnlyList<OperatorFigures>? operators, IReadOnlyList<BusinessFigures>? businesses)
     {
         var f = Figure.Of(t.Counts, options);

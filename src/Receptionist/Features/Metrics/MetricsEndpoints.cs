@@ -107,18 +107,16 @@ public static class MetricsEndpoints
             WHERE p.state <> 'Offline'
             ORDER BY p.updated_at
             """).ToListAsync(ct);
-        var today = MetricsPeriod.Today(options.TimeZone, now);
-        var todayTotals = await metrics.TotalsAsync(today, null, ct);
-        var hours = await metrics.HoursAsync(today, null, ct);
+        var (today, hours) = await metrics.FiguresAsync(MetricsPeriod.Today(options.TimeZone, now), ct);
         // Up to and including now (periods end before their "to").
-        var recent = Figure.Of((await metrics.TotalsAsync(
-            new MetricsPeriod(now.AddMinutes(-options.AlertWindowMinutes), now.AddMilliseconds(1), options.TimeZone), null, ct)).Counts, options);
+        var (recent, _) = await metrics.FiguresAsync(
+            new MetricsPeriod(now.AddMinutes(-options.AlertWindowMinutes), now.AddMilliseconds(1), options.TimeZone), ct);
         return TypedResults.Ok(new Wallboard(now, queue.Waiting,
             queue.Oldest is { } oldest ? Seconds(now - oldest) : null,
             [.. operators.Select(o => new OperatorNow(o.OperatorId, o.Name,
                 JsonConventions.TryParseName<PresenceState>(o.State, out var state) ? state : PresenceState.Offline,
                 o.UpdatedAt, Seconds(now - o.UpdatedAt)))],
-            Figure.Of(todayTotals.Counts, options), hours, options.AlertWindowMinutes, recent, options.ServiceLevelTarget,
+            today, hours, options.AlertWindowMinutes, recent, options.ServiceLevelTarget,
             ServiceLevelAlert: recent.ServiceLevel < options.ServiceLevelTarget));
     }
 

@@ -22,6 +22,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     const string PeriodCalls = """
         WITH c AS (
             SELECT c.business_id, c.operator_id, c.outcome, c.billable, c.received_at, c.answered_at,
+                   EXTRACT(HOUR FROM c.received_at AT TIME ZONE @tz)::int AS hour,
                    c.outcome IS DISTINCT FROM 'NotLive' AS offered,
                    EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) <= @short AS short_abandon,
@@ -54,89 +55,109 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
 
     public MetricsOptions Options => metrics.Value;
 
+    /// <summary>
+    /// The whole report in one pass over the period's calls: totals, hours and (for admins) businesses and operators
+    /// are grouping sets of one aggregate, then the operators' state spans. One snapshot for both statements.
+    /// </summary>
     public async Task<MetricsReport> ReportAsync(MetricsPeriod period, Guid? businessId, bool withStaffBreakdowns, CancellationToken ct)
     {
-        var totals = await TotalsAsync(period, businessId, ct);
-        var hours = await HoursAsync(period, businessId, ct);
-        List<OperatorFigures>? operators = null;
-        List<BusinessFigures>? businesses = null;
-        if (withStaffBreakdowns)
-        {
-            operators = await OperatorsAsync(period, ct);
-            businesses = [.. (await QueryAsync<BusinessRow>(period, businessId, $"""
-                SELECT c.business_id, b.name, {Figures}
-                FROM c JOIN businesses b ON b.id = c.business_id
-                GROUP BY c.business_id, b.name ORDER BY count(*) DESC, b.name
-                """, ct)).Select(r => new BusinessFigures(r.BusinessId, r.Name, Figure.Of(r.Counts, Options)))];
-        }
-        return MetricsReport.Create(period, totals, Options, calls.Value.AnswerSlaSeconds,
-            hours, operators, businesses);
-    }
-
-    /// <summary>Calls by hour of the day they entered the queue, in the period's time zone.</summary>
-    public async Task<List<HourFigures>> HoursAsync(MetricsPeriod period, Guid? businessId, CancellationToken ct) =>
-        [.. (await QueryAsync<HourRow>(period, businessId, $"""
-            SELECT EXTRACT(HOUR FROM received_at AT TIME ZONE @tz)::int AS hour, {Figures}
-            FROM c GROUP BY 1 ORDER BY 1
-            """, ct)).Select(h => new HourFigures(h.Hour, Figure.Of(h.Counts, Options)))];
-
-    public async Task<TotalsRow> TotalsAsync(MetricsPeriod period, Guid? businessId, CancellationToken ct) =>
-        (await QueryAsync<TotalsRow>(period, businessId, $"""
-            SELECT {Figures},
+        await using var transaction = await ReadOnlySnapshotAsync(ct);
+        var (slices, sets) = withStaffBreakdowns
+            ? ("""
+               CASE WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(business_id) = 0 THEN 'business'
+                    WHEN GROUPING(operator_id) = 0 THEN 'operator' ELSE 'total' END AS slice, hour, business_id, operator_id
+               """, "(), (hour), (business_id), (operator_id)")
+            : ("CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id",
+               "(), (hour)");
+        var rows = await QueryAsync<SliceRow>(period, businessId, $"""
+            SELECT {slices}, {Figures},
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
                    count(*) FILTER (WHERE outcome = 'NotLive') AS not_live,
                    count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered') AS missed,
                    count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable) AS not_billed,
                    count(*) FILTER (WHERE repeat) AS repeated
-            FROM c
-            """, ct)).Single();
+            FROM c GROUP BY GROUPING SETS ({sets})
+            """, ct);
+        var totals = rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty;
+        List<HourFigures> hours = [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour)
+            .Select(r => new HourFigures(r.Hour!.Value, Figure.Of(r.Counts, Options)))];
+        List<OperatorFigures>? operators = null;
+        List<BusinessFigures>? businesses = null;
+        if (withStaffBreakdowns)
+        {
+            var businessRows = rows.Where(r => r.Slice == "business").ToList();
+            var ids = businessRows.Select(r => r.BusinessId!.Value).ToList();
+            var names = await db.Set<Businesses.Business>().Where(b => ids.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.Name, ct);
+            businesses = [.. businessRows.OrderByDescending(r => r.Offered).ThenBy(r => names.GetValueOrDefault(r.BusinessId!.Value))
+                .Select(r => new BusinessFigures(r.BusinessId!.Value, names.GetValueOrDefault(r.BusinessId!.Value) ?? "", Figure.Of(r.Counts, Options)))];
+            operators = await OperatorsAsync(period, rows.Where(r => r.Slice == "operator" && r.OperatorId is not null).ToList(), ct);
+        }
+        await transaction.CommitAsync(ct);
+        return MetricsReport.Create(period, totals, Options, calls.Value.AnswerSlaSeconds, hours, operators, businesses);
+    }
+
+    /// <summary>The headline figures of a period and its calls per hour, without what only the report needs (repeat
+    /// calls, percentiles, breakdowns): the wallboard asks for these on every queue change.</summary>
+    public async Task<(Figure Totals, List<HourFigures> Hours)> FiguresAsync(MetricsPeriod period, CancellationToken ct)
+    {
+        await using var transaction = await ReadOnlySnapshotAsync(ct);
+        var rows = await QueryAsync<SliceRow>(period, null, $"""
+            SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour,
+                   NULL::uuid AS business_id, NULL::uuid AS operator_id, {Figures},
+                   NULL::float8 AS wait_p50, NULL::float8 AS wait_p90, 0::bigint AS not_live, 0::bigint AS missed,
+                   0::bigint AS not_billed, 0::bigint AS repeated
+            FROM c GROUP BY GROUPING SETS ((), (hour))
+            """, ct);
+        await transaction.CommitAsync(ct);
+        return (Figure.Of((rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty).Counts, Options),
+            [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour).Select(r => new HourFigures(r.Hour!.Value, Figure.Of(r.Counts, Options)))]);
+    }
 
     /// <summary>
-    /// Per operator: calls handled and their parts, and occupancy from the state spans clipped to the period
-    /// (talk = busy, from the claim to the end of the call; wrap-up; available). Operators who only waited show too.
+    /// Reports read several statements from one snapshot. JIT is off for them: these are short aggregates over an
+    /// index range, and compiling them cost more (about half a second each, measured) than it ever saved.
     /// </summary>
-    async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, CancellationToken ct)
+    async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> ReadOnlySnapshotAsync(CancellationToken ct)
     {
-        // Only constant SQL is put together here; every value is a parameter.
-        var sql = string.Format(PeriodCalls, "") + """
-            , handled AS (
-                SELECT operator_id, count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-                       count(*) FILTER (WHERE handled) AS handled,
-                       avg(talk) FILTER (WHERE handled) AS average_talk, avg(wrap_up) FILTER (WHERE handled) AS average_wrap_up
-                FROM c WHERE operator_id IS NOT NULL GROUP BY operator_id
-            ),
-            spans AS (
-                SELECT i.operator_id, i.state,
-                       GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), @to) - GREATEST(i.started_at, @from)))::float8 AS seconds
-                FROM operator_state_intervals i
-                WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
-                   OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))
-            ),
-            states AS (
-                SELECT operator_id,
-                       COALESCE(sum(seconds) FILTER (WHERE state = 'Available'), 0) AS available_seconds,
-                       COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0) AS busy_seconds,
-                       COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0) AS wrap_up_seconds
-                FROM spans GROUP BY operator_id
-            )
-            SELECT u.id AS operator_id, COALESCE(u.display_name, u.email) AS name,
-                   COALESCE(h.answered, 0) AS answered, COALESCE(h.handled, 0) AS handled, h.average_talk, h.average_wrap_up,
-                   COALESCE(s.available_seconds, 0) AS available_seconds, COALESCE(s.busy_seconds, 0) AS busy_seconds,
-                   COALESCE(s.wrap_up_seconds, 0) AS wrap_up_seconds
-            FROM handled h FULL JOIN states s ON s.operator_id = h.operator_id
-            JOIN users u ON u.id = COALESCE(h.operator_id, s.operator_id)
-            ORDER BY COALESCE(h.handled, 0) DESC, name
-            """;
-        var rows = await db.Database.SqlQueryRaw<OperatorRow>(sql, Parameters(period, null)).ToListAsync(ct);
-        return [.. rows.Select(r =>
+        var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await db.Database.ExecuteSqlRawAsync("SET LOCAL jit = off; SET TRANSACTION READ ONLY", ct);
+        return transaction;
+    }
+
+    /// <summary>
+    /// Per operator: calls handled and their parts (from the report's pass), and occupancy from the state spans
+    /// clipped to the period (talk = busy, from the claim to the end of the call; wrap-up; available). Operators who
+    /// only waited show too.
+    /// </summary>
+    async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, List<SliceRow> handled, CancellationToken ct)
+    {
+        var states = await db.Database.SqlQueryRaw<StateRow>("""
+            SELECT operator_id,
+                   COALESCE(sum(seconds) FILTER (WHERE state = 'Available'), 0) AS available_seconds,
+                   COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0) AS busy_seconds,
+                   COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0) AS wrap_up_seconds
+            FROM (SELECT i.operator_id, i.state,
+                         GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), @to) - GREATEST(i.started_at, @from)))::float8 AS seconds
+                  FROM operator_state_intervals i
+                  WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
+                     OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
+            GROUP BY operator_id
+            """, Parameters(period, null)).ToDictionaryAsync(r => r.OperatorId, ct);
+        var byOperator = handled.ToDictionary(r => r.OperatorId!.Value);
+        var ids = byOperator.Keys.Union(states.Keys).ToList();
+        var names = await db.Set<Accounts.AppUser>().Where(u => ids.Contains(u.Id))
+            .ToDictionaryAsync(u => u.Id, u => u.DisplayName ?? u.Email, ct);
+        return [.. ids.Select(id =>
         {
-            var worked = r.BusySeconds + r.WrapUpSeconds;
+            var r = byOperator.GetValueOrDefault(id) ?? SliceRow.Empty;
+            var s = states.GetValueOrDefault(id) ?? new StateRow(id, 0, 0, 0);
+            var worked = s.BusySeconds + s.WrapUpSeconds;
             var aht = r.Handled == 0 ? (double?)null : (r.AverageTalk ?? 0) + (r.AverageWrapUp ?? 0);
-            return new OperatorFigures(r.OperatorId, r.Name, r.Answered, r.Handled, Round(aht), Round(r.AverageTalk), 0,
-                Round(r.AverageWrapUp), Math.Round(r.AvailableSeconds), Math.Round(r.BusySeconds), Math.Round(r.WrapUpSeconds),
-                Ratio(worked, r.AvailableSeconds + worked));
-        })];
+            return new OperatorFigures(id, names.GetValueOrDefault(id), r.Answered, r.Handled, Round(aht), Round(r.AverageTalk), 0,
+                Round(r.AverageWrapUp), Math.Round(s.AvailableSeconds), Math.Round(s.BusySeconds), Math.Round(s.WrapUpSeconds),
+                Ratio(worked, s.AvailableSeconds + worked));
+        }).OrderByDescending(o => o.Handled).ThenBy(o => o.Name)];
     }
 
     /// <summary>Runs <paramref name="select"/> over the period's calls. Only constant SQL is put together here
@@ -168,27 +189,17 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     internal static double? Round(double? seconds) => seconds is { } s ? Math.Round(s, 1) : null;
 
     // Raw rows as SQL returns them (snake_case columns map to these properties).
-    public sealed record TotalsRow(long Offered, long Answered, long Abandoned, long ShortAbandoned, long Overflowed,
-        long AnsweredWithinTarget, long AnsweredWithinBillingSla, double? AverageWait, long Handled, double? AverageTalk,
-        double? AverageWrapUp, double? WaitP50, double? WaitP90, long NotLive, long Missed, long NotBilled, long Repeated)
+    /// <summary>One grouping set's row: the totals, an hour, a business or an operator (<see cref="Slice"/>).</summary>
+    public sealed record SliceRow(string Slice, int? Hour, Guid? BusinessId, Guid? OperatorId, long Offered, long Answered,
+        long Abandoned, long ShortAbandoned, long Overflowed, long AnsweredWithinTarget, long AnsweredWithinBillingSla,
+        double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp, double? WaitP50, double? WaitP90,
+        long NotLive, long Missed, long NotBilled, long Repeated)
     {
+        public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, null, 0, null, null, null, null, 0, 0, 0, 0);
         public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget, AverageWait, Handled, AverageTalk, AverageWrapUp);
     }
 
-    sealed record HourRow(int Hour, long Offered, long Answered, long Abandoned, long ShortAbandoned, long Overflowed,
-        long AnsweredWithinTarget, long AnsweredWithinBillingSla, double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp)
-    {
-        public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget, AverageWait, Handled, AverageTalk, AverageWrapUp);
-    }
-
-    sealed record BusinessRow(Guid BusinessId, string Name, long Offered, long Answered, long Abandoned, long ShortAbandoned, long Overflowed,
-        long AnsweredWithinTarget, long AnsweredWithinBillingSla, double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp)
-    {
-        public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget, AverageWait, Handled, AverageTalk, AverageWrapUp);
-    }
-
-    sealed record OperatorRow(Guid OperatorId, string? Name, long Answered, long Handled, double? AverageTalk, double? AverageWrapUp,
-        double AvailableSeconds, double BusySeconds, double WrapUpSeconds);
+    sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double WrapUpSeconds);
 }
 
 /// <summary>The counts a figure set is made of.</summary>

@@ -46,7 +46,8 @@ static class MetricsBench
                         WHEN kind < 0.97 THEN received + interval '65 seconds' ELSE received END,
                    CASE WHEN kind < 0.85 THEN o.ids[1 + g % 100] END,
                    kind < 0.85 AND w * 45 <= 30
-            FROM g, b, o;
+            FROM g, b, o
+            ORDER BY g.received; -- rows land in the order calls arrive, as they do in production
             """);
         await ExecuteAsync(data, """
             INSERT INTO call_summaries (call_id, business_id, operator_id, outcome, outcome_label, fields, created_at)

@@ -55,9 +55,15 @@ await Sql($"""
 
 if (metricsMode)
 {
-    await MetricsBench.RunAsync(http, connectionString, businessId, calls);
-    await app.DisposeAsync();
-    await postgres.DisposeAsync();
+    try
+    {
+        await MetricsBench.RunAsync(http, connectionString, businessId, calls);
+    }
+    finally
+    {
+        await app.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
     try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     return;
 }

@@ -29,11 +29,14 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) > @short AS abandon,
                    c.outcome = 'Answered' AND c.ended_at IS NOT NULL AS handled,
                    EXTRACT(EPOCH FROM c.ended_at - c.answered_at)::float8 AS talk,
-                   COALESCE(GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)), 0)::float8 AS wrap_up,
+                   -- A lookup per handled call, not a join: a join makes the planner hash all summaries even for today.
+                   COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN (
+                       SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END,
+                       0)::float8 AS wrap_up,
                    CASE WHEN c.answered_at IS NOT NULL THEN EXISTS (
                        SELECT 1 FROM calls r WHERE r.business_id = c.business_id AND r.caller_number = c.caller_number
                          AND r.received_at > c.received_at AND r.received_at <= c.received_at + interval '7 days') END AS repeat
-            FROM calls c LEFT JOIN call_summaries s ON s.call_id = c.id
+            FROM calls c
             WHERE c.received_at >= @from AND c.received_at < @to {0}
         )
         """;

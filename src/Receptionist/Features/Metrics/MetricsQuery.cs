@@ -18,6 +18,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     /// one, which went to the fallback at once). Wait = answered − received. Talk = ended − answered; wrap-up = from
     /// the end of the call to its summary (a summary written during the call leaves none); hold is 0 until transfers
     /// put callers on hold. Repeat = another call from the same number to the same business within 7 days.
+    /// {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/> when repeats are counted), {2} repeat.
     /// </summary>
     const string PeriodCalls = """
         WITH c AS (
@@ -33,13 +34,21 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN (
                        SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END,
                        0)::float8 AS wrap_up,
-                   CASE WHEN c.answered_at IS NOT NULL THEN EXISTS (
-                       SELECT 1 FROM calls r WHERE r.business_id = c.business_id AND r.caller_number = c.caller_number
-                         AND r.received_at > c.received_at AND r.received_at <= c.received_at + interval '7 days') END AS repeat
-            FROM calls c
+                   {2} AS repeat
+            FROM {1} c
             WHERE c.received_at >= @from AND c.received_at < @to {0}
         )
         """;
+
+    /// <summary>
+    /// The calls of the period and of the 7 days after it, each with the next call from the same number to the same
+    /// business: one sort of the period, where a lookup per answered call took four times as long (measured).
+    /// </summary>
+    const string CallsWithNext = """
+        (SELECT c.*, lead(c.received_at) OVER (PARTITION BY c.business_id, c.caller_number ORDER BY c.received_at) AS next_call
+         FROM calls c WHERE c.received_at >= @from AND c.received_at < @to + interval '7 days' {0})
+        """;
+    const string Repeat = "(c.answered_at IS NOT NULL AND c.next_call <= c.received_at + interval '7 days')";
 
     /// <summary>The counts and sums every breakdown repeats; ratios are made from them in C#, null when undefined.</summary>
     const string Figures = """
@@ -72,7 +81,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                """, "(), (hour), (business_id), (operator_id)")
             : ("CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id",
                "(), (hour)");
-        var rows = await QueryAsync<SliceRow>(period, businessId, $"""
+        var rows = await QueryAsync<SliceRow>(period, businessId, withRepeats: true, $"""
             SELECT {slices}, {Figures},
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
@@ -105,7 +114,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     public async Task<(Figure Totals, List<HourFigures> Hours)> FiguresAsync(MetricsPeriod period, CancellationToken ct)
     {
         await using var transaction = await ReadOnlySnapshotAsync(ct);
-        var rows = await QueryAsync<SliceRow>(period, null, $"""
+        var rows = await QueryAsync<SliceRow>(period, null, withRepeats: false, $"""
             SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour,
                    NULL::uuid AS business_id, NULL::uuid AS operator_id, {Figures},
                    NULL::float8 AS wait_p50, NULL::float8 AS wait_p90, 0::bigint AS not_live, 0::bigint AS missed,
@@ -165,9 +174,11 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
 
     /// <summary>Runs <paramref name="select"/> over the period's calls. Only constant SQL is put together here
     /// (the business filter is one of two fixed texts); every value is a parameter.</summary>
-    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, string select, CancellationToken ct)
+    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, bool withRepeats, string select, CancellationToken ct)
     {
-        var sql = string.Format(PeriodCalls, businessId is null ? "" : "AND c.business_id = @business") + select;
+        var filter = businessId is null ? "" : "AND c.business_id = @business";
+        var sql = string.Format(PeriodCalls, filter, withRepeats ? string.Format(CallsWithNext, filter) : "calls",
+            withRepeats ? Repeat : "NULL::boolean") + select;
         return db.Database.SqlQueryRaw<T>(sql, Parameters(period, businessId)).ToListAsync(ct);
     }
 

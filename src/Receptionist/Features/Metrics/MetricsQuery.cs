@@ -82,16 +82,23 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             : ("CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id",
                "(), (hour)");
         var rows = await QueryAsync<SliceRow>(period, businessId, withRepeats: true, $"""
-            SELECT {slices}, {Figures},
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50,
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90,
+            SELECT {slices}, {Figures}, NULL::float8 AS wait_p50, NULL::float8 AS wait_p90,
                    count(*) FILTER (WHERE outcome = 'NotLive') AS not_live,
                    count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered') AS missed,
                    count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable) AS not_billed,
                    count(*) FILTER (WHERE repeat) AS repeated
             FROM c GROUP BY GROUPING SETS ({sets})
             """, ct);
-        var totals = rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty;
+        // Percentiles of the wait in a statement of their own: an ordered-set aggregate among the grouping sets would
+        // make every set sort (measured: the report took ten times as long).
+        var filter = businessId is null ? "" : "AND c.business_id = @business";
+        var percentiles = $"""
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90
+            FROM (SELECT EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait FROM calls c
+                  WHERE c.received_at >= @from AND c.received_at < @to AND c.answered_at IS NOT NULL {filter}) answered
+            """;
+        var waits = (await db.Database.SqlQueryRaw<WaitRow>(percentiles, Parameters(period, businessId)).ToListAsync(ct)).Single();
+        var totals = (rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty) with { WaitP50 = waits.WaitP50, WaitP90 = waits.WaitP90 };
         List<HourFigures> hours = [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour)
             .Select(r => new HourFigures(r.Hour!.Value, Figure.Of(r.Counts, Options)))];
         List<OperatorFigures>? operators = null;
@@ -212,6 +219,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, null, 0, null, null, null, null, 0, 0, 0, 0);
         public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget, AverageWait, Handled, AverageTalk, AverageWrapUp);
     }
+
+    sealed record WaitRow(double? WaitP50, double? WaitP90);
 
     sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double WrapUpSeconds);
 }

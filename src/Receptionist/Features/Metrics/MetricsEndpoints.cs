@@ -17,6 +17,7 @@ public sealed record OperatorNow(Guid OperatorId, string? Name, PresenceState St
 /// <summary>
 /// What the admin wallboard shows: the queue now, the operators now, today's figures (in Metrics:TimeZone) with calls
 /// per hour, and the service level of the last Metrics:AlertWindowMinutes, with an alert when it is under the target.
+/// Handle times are the report's (null here: the wallboard reads no summaries, to stay fast).
 /// </summary>
 public sealed record Wallboard(
     DateTimeOffset Now,

@@ -18,7 +18,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     /// one, which went to the fallback at once). Wait = answered − received. Talk = ended − answered; wrap-up = from
     /// the end of the call to its summary (a summary written during the call leaves none); hold is 0 until transfers
     /// put callers on hold. Repeat = another call from the same number to the same business within 7 days.
-    /// {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/> when repeats are counted), {2} repeat.
+    /// {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/> when repeats are counted), {2} repeat,
+    /// {3} wrap-up and {4} the join it needs (<see cref="WrapUps"/>).
     /// </summary>
     const string PeriodCalls = """
         WITH c AS (
@@ -30,12 +31,9 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) > @short AS abandon,
                    c.outcome = 'Answered' AND c.ended_at IS NOT NULL AS handled,
                    EXTRACT(EPOCH FROM c.ended_at - c.answered_at)::float8 AS talk,
-                   -- A lookup per handled call, not a join: a join makes the planner hash all summaries even for today.
-                   COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN (
-                       SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END,
-                       0)::float8 AS wrap_up,
+                   {3} AS wrap_up,
                    {2} AS repeat
-            FROM {1} c
+            FROM {1} c {4}
             WHERE c.received_at >= @from AND c.received_at < @to {0}
         )
         """;
@@ -49,6 +47,20 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
          FROM calls c WHERE c.received_at >= @from AND c.received_at < @to + interval '7 days' {0})
         """;
     const string Repeat = "(c.answered_at IS NOT NULL AND c.next_call <= c.received_at + interval '7 days')";
+
+    /// <summary>
+    /// Wrap-up of a handled call, in the way that is fastest for the calls at hand (measured on 1,000,000 calls): all
+    /// businesses' calls join the summaries in one hash join; one business's few calls look their summaries up by key
+    /// (a join there hashes every summary of every business); the wallboard shows no handle time and reads none.
+    /// </summary>
+    static (string WrapUp, string Join) WrapUps(Guid? businessId, bool needed) => !needed ? ("0::float8", "")
+        : businessId is null
+            ? ("COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) END, 0)::float8",
+               "LEFT JOIN call_summaries s ON s.call_id = c.id")
+            : ("""
+               COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN (
+                   SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END, 0)::float8
+               """, "");
 
     /// <summary>The counts and sums every breakdown repeats; ratios are made from them in C#, null when undefined.</summary>
     const string Figures = """
@@ -81,7 +93,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                """, "(), (hour), (business_id), (operator_id)")
             : ("CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id",
                "(), (hour)");
-        var rows = await QueryAsync<SliceRow>(period, businessId, withRepeats: true, $"""
+        var rows = await QueryAsync<SliceRow>(period, businessId, forReport: true, $"""
             SELECT {slices}, {Figures}, NULL::float8 AS wait_p50, NULL::float8 AS wait_p90,
                    count(*) FILTER (WHERE outcome = 'NotLive') AS not_live,
                    count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered') AS missed,
@@ -121,7 +133,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     public async Task<(Figure Totals, List<HourFigures> Hours)> FiguresAsync(MetricsPeriod period, CancellationToken ct)
     {
         await using var transaction = await ReadOnlySnapshotAsync(ct);
-        var rows = await QueryAsync<SliceRow>(period, null, withRepeats: false, $"""
+        var rows = await QueryAsync<SliceRow>(period, null, forReport: false, $"""
             SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour,
                    NULL::uuid AS business_id, NULL::uuid AS operator_id, {Figures},
                    NULL::float8 AS wait_p50, NULL::float8 AS wait_p90, 0::bigint AS not_live, 0::bigint AS missed,
@@ -129,8 +141,10 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             FROM c GROUP BY GROUPING SETS ((), (hour))
             """, ct);
         await transaction.CommitAsync(ct);
-        return (Figure.Of((rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty).Counts, Options),
-            [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour).Select(r => new HourFigures(r.Hour!.Value, Figure.Of(r.Counts, Options)))]);
+        // No summaries were read, so there is no handle time to show.
+        Figure Of(SliceRow r) => Figure.Of(r.Counts, Options) with { AverageHandleTimeSeconds = null };
+        return (Of(rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty),
+            [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour).Select(r => new HourFigures(r.Hour!.Value, Of(r)))]);
     }
 
     /// <summary>
@@ -181,11 +195,13 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
 
     /// <summary>Runs <paramref name="select"/> over the period's calls. Only constant SQL is put together here
     /// (the business filter is one of two fixed texts); every value is a parameter.</summary>
-    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, bool withRepeats, string select, CancellationToken ct)
+    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, bool forReport, string select, CancellationToken ct)
     {
         var filter = businessId is null ? "" : "AND c.business_id = @business";
-        var sql = string.Format(PeriodCalls, filter, withRepeats ? string.Format(CallsWithNext, filter) : "calls",
-            withRepeats ? Repeat : "NULL::boolean") + select;
+        // The report needs repeats and handle time; the wallboard's figures show neither.
+        var (wrapUp, join) = WrapUps(businessId, needed: forReport);
+        var sql = string.Format(PeriodCalls, filter, forReport ? string.Format(CallsWithNext, filter) : "calls",
+            forReport ? Repeat : "NULL::boolean", wrapUp, join) + select;
         return db.Database.SqlQueryRaw<T>(sql, Parameters(period, businessId)).ToListAsync(ct);
     }
 

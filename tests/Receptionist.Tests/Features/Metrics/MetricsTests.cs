@@ -125,6 +125,13 @@ public sealed class MetricsTests(CallsApp app) : IClassFixture<CallsApp>
         var byBusiness = report.GetProperty("byBusiness").EnumerateArray().Single(b => b.GetProperty("businessId").GetGuid() == business.Id);
         Assert.Equal(6, byBusiness.GetProperty("figures").GetProperty("offered").GetInt32());
 
+        // The owner's figures of the same day come from the same computation (Moscow is also the business's zone).
+        var owner = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/metrics?from=2025-03-10&to=2025-03-10", Ct);
+        Near(0.25, owner.GetProperty("serviceLevel"), "owner's serviceLevel");
+        Near(133.3, owner.GetProperty("averageHandleTimeSeconds"), "owner's AHT");
+        Near(0.3333, owner.GetProperty("repeatCallRate"), "owner's repeatCallRate");
+        Near(37, owner.GetProperty("waitP90Seconds"), "owner's p90");
+
         var csv = await admin.GetAsync("/api/admin/metrics.csv?from=2025-03-10&to=2025-03-10", Ct);
         Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
         var text = await csv.Content.ReadAsStringAsync(Ct);

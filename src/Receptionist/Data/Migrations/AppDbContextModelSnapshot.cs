@@ -480,6 +480,10 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("billable");
 
+                    b.Property<DateTimeOffset?>("BridgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("bridged_at");
+
                     b.Property<Guid>("BusinessId")
                         .HasColumnType("uuid")
                         .HasColumnName("business_id");
@@ -497,6 +501,10 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
 
                     b.Property<Guid?>("OperatorId")
                         .HasColumnType("uuid")
@@ -516,6 +524,14 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset?>("ReconcileAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reconcile_at");
+
+                    b.Property<int>("ReconcileAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("reconcile_attempts");
 
                     b.Property<string>("RecordingUrl")
                         .HasMaxLength(500)
@@ -541,6 +557,10 @@ namespace Receptionist.Data.Migrations
                     b.HasIndex("ProviderCallId")
                         .IsUnique()
                         .HasDatabaseName("ix_calls_provider_call_id");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_calls_in_progress")
+                        .HasFilter("status <> 'Ended'");
 
                     b.HasIndex("BusinessId", "AnsweredAt")
                         .HasDatabaseName("ix_calls_business_id_answered_at")
@@ -584,6 +604,11 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("provider_call_id");
 
+                    b.Property<string>("ReturnCallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("return_call_id");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
@@ -603,6 +628,11 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("ProviderCallId")
                         .HasDatabaseName("ix_forwarding_checks_provider_call_id");
+
+                    b.HasIndex("ReturnCallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_forwarding_checks_return_call_id")
+                        .HasFilter("return_call_id IS NOT NULL");
 
                     b.ToTable("forwarding_checks", (string)null);
                 });

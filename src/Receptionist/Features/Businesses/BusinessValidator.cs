@@ -130,7 +130,6 @@ public static class BusinessValidator
         return (o, c);
     }
 
-    public static bool IsEmail(string email) =>
-        email.Length is > 0 and <= 254 && MailAddress.TryCreate(email, out var address) && address.Address == email
-        && email.Contains('.', StringComparison.Ordinal) && !email.EndsWith('.');
+    /// <summary>An address our mail can be sent to (<see cref="Email.EmailAddresses.IsPlainAddress"/>).</summary>
+    public static bool IsEmail(string email) => Email.EmailAddresses.IsPlainAddress(email);
 }

@@ -31,6 +31,8 @@ public static class CallEndpoints
     {
         services.AddOptions<CallOptions>().BindConfiguration("Calls").ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<CallFlow>();
+        services.AddSingleton<CallReconciler>();
+        services.AddHostedService<CallReconciliationService>();
         return services;
     }
 

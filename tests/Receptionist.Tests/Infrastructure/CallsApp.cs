@@ -13,7 +13,13 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
 {
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton<TimeProvider>(Clock);
+        // The provider client's retries keep their number and rules, not their seconds-long pauses.
+        services.PostConfigureAll<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(o =>
+            o.Retry.Delay = TimeSpan.FromMilliseconds(10));
+    }
 
     // Tests run reconciliation themselves (ReconcileAsync) after moving the clock, so the timer never races them.
     protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>

@@ -212,8 +212,8 @@ public sealed class CallFlow(
             .FirstOrDefaultAsync(ct);
 
     /// <summary>The provider fetches the instructions that dial the claiming operator: recorded, in one statement,
-    /// as the moment the bridge began. Null when the call is no longer claimed.</summary>
-    public async Task<Guid?> BridgeAsync(Guid callId, CancellationToken ct)
+    /// as the moment the bridge began. Without an operator: Waiting (dial nobody, queue again) or over (hang up).</summary>
+    public async Task<(Guid? OperatorId, bool Waiting)> BridgeAsync(Guid callId, CancellationToken ct)
     {
         var now = Now();
         var operators = await db.Database.SqlQuery<Guid>($"""
@@ -221,7 +221,9 @@ public sealed class CallFlow(
             WHERE id = {callId} AND status = 'Claimed'
             RETURNING operator_id AS "Value"
             """).ToListAsync(ct);
-        return operators is [var operatorId] ? operatorId : null;
+        if (operators is [var operatorId])
+            return (operatorId, false);
+        return (null, await db.Set<Call>().AnyAsync(c => c.Id == callId && c.Status == CallStatus.Waiting, ct));
     }
 
     /// <summary>

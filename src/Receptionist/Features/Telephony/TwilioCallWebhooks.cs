@@ -84,9 +84,10 @@ public static class TwilioCallWebhooks
 
     static async Task<TwiMLResponse> BridgeToOperator(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct)
     {
-        var operatorId = await calls.BridgeAsync(call, ct);
+        var (operatorId, waiting) = await calls.BridgeAsync(call, ct);
         if (operatorId is null)
-            return Enqueue(call, app.Value);
+            // Claimed no longer: waiting again (the caller queues), or over (a late repeat: nothing to do).
+            return waiting ? Enqueue(call, app.Value) : TwiML.Response(TwiML.Hangup());
         return TwiML.Response(TwiML.Dial(
             TwiML.Client(TwilioProvider.OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
             timeout: CallFlow.OperatorRingSeconds, answerOnBridge: true,

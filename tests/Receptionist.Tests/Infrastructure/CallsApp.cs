@@ -16,9 +16,10 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
     protected override void ConfigureServices(IServiceCollection services)
     {
         services.AddSingleton<TimeProvider>(Clock);
-        // The provider client's retries keep their number and rules, not their seconds-long pauses.
+        // The provider client's retries keep their number and rules, not their pauses: Polly waits on the
+        // TimeProvider, which here only moves when a test moves it.
         services.PostConfigureAll<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(o =>
-            o.Retry.Delay = TimeSpan.FromMilliseconds(10));
+            o.Retry.Delay = TimeSpan.Zero);
     }
 
     // Tests run reconciliation themselves (ReconcileAsync) after moving the clock, so the timer never races them.

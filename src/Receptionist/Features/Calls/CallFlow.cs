@@ -338,7 +338,6 @@ public sealed class CallFlow(
         }
         else
         {
-            call.ReconcileAt = now + settings.RecheckLiveCall;
             switch (call.Status)
             {
                 case CallStatus.Waiting:
@@ -360,6 +359,14 @@ public sealed class CallFlow(
                     followUp = ReconcileFollowUp.ReturnToQueue;
                     break;
             }
+            call.ReconcileAttempts = 0;
+            // A waiting caller is looked at again when silent again; others when their next report is overdue.
+            call.ReconcileAt = call.Status switch
+            {
+                CallStatus.Waiting => null,
+                CallStatus.Claimed => now + settings.ReportGrace,
+                _ => now + settings.RecheckLiveCall,
+            };
         }
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);

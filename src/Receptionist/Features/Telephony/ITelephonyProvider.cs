@@ -117,7 +117,8 @@ public sealed class TelephonyException(string message, HttpStatusCode statusCode
     /// <summary>The call this request was about has ended: nothing can be done with it any more.</summary>
     /// <summary>The provider refused, failed, could not be reached or did not answer in time.</summary>
     public static bool IsProviderFailure(Exception e) =>
-        e is TelephonyException or HttpRequestException or TimeoutException or Polly.Timeout.TimeoutRejectedException
+        // ExecutionRejectedException: the resilience pipeline's own refusals (timeout, open circuit).
+        e is TelephonyException or HttpRequestException or TimeoutException or Polly.ExecutionRejectedException
             or OperationCanceledException;
 
     public bool CallIsOver => ProviderCode == CallNotInProgress || (StatusCode == HttpStatusCode.NotFound && ProviderCode == 20404);

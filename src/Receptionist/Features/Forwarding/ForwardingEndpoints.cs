@@ -75,12 +75,14 @@ public static class ForwardingEndpoints
             check.ProviderCallId = await telephony.PlaceCallAsync(
                 new OutgoingCall(row.Line, row.Business.ProtectedNumber, CallInstructions.Fetch(app.Value.Url(CheckAnswerPath)), TimeoutSeconds: 60), ct);
         }
-        catch (TelephonyException e)
+        catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             logger.LogWarning(e, "Forwarding check call for business {BusinessId} could not be placed", id);
             check.State = ForwardingCheckState.Failed;
             check.CompletedAt = clock.GetUtcNow();
-            check.FailureReason = $"The test call could not be placed: {e.ProviderMessage ?? e.Message}";
+            check.FailureReason = e is TelephonyException { ProviderMessage: { } reason }
+                ? $"The test call could not be placed: {reason}"
+                : "The test call could not be placed: the telephony provider did not answer. Try again in a few minutes.";
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/api/businesses/{id}/forwarding/check", ToResponse(check));

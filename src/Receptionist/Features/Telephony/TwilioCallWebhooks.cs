@@ -157,7 +157,7 @@ public static class TwilioCallWebhooks
         {
             await telephony.HangUpAsync(callId, ct);
         }
-        catch (TelephonyException e)
+        catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             // The forwarded leg is hung up by our TwiML anyway; the test leg ends with it.
             logger.LogWarning(e, "Could not hang up the forwarding-check call {CallId}", callId);

@@ -65,6 +65,30 @@ public sealed class CallReconciliationTests(CallsApp app) : IClassFixture<CallsA
     }
 
     [Fact]
+    public async Task WhenTheProviderCannotBeReachedTheClaimedCallerWaitsAgainAndNoStepAnswers5xx()
+    {
+        var business = await app.NewBusinessAsync();
+        await app.ClearQueueAsync();
+        var sid = await EnteredAsync(business);
+        var operatorClient = await app.AvailableOperatorAsync();
+        app.Twilio.Unreachable = true;
+        try
+        {
+            var claim = await operatorClient.PostAsync("/api/console/calls/next", null, Ct);
+            await claim.AssertProblemAsync(HttpStatusCode.BadGateway);
+            var check = await business.Owner.PostAsync($"/api/businesses/{business.Id}/forwarding/check", null, Ct);
+            Assert.Equal(HttpStatusCode.Accepted, check.StatusCode);
+            Assert.Equal("failed", (await check.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("state").GetString());
+        }
+        finally
+        {
+            app.Twilio.Unreachable = false;
+        }
+        Assert.Equal("Waiting/", await StateOf(sid));
+        Assert.Equal("available", (await operatorClient.GetFromJsonAsync<JsonElement>("/api/console/presence", Ct)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task WhileTheProviderIsDownReconciliationAsksAgainLessOftenThenSettlesOnTheEvidenceAtHand()
     {
         var business = await app.NewBusinessAsync();

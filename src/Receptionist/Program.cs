@@ -15,10 +15,18 @@ using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
+if (StartupChecks.ProductionSettingsMissing(builder) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
 
+builder.AddWebSecurity();
 builder.AddDatabase();
 builder.Services.AddProblemResponses();
 builder.Services.AddJsonConventions();
+builder.Services.AddInputSafety();
+builder.Services.AddThrottling();
 builder.Services.AddApiDocumentation();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
@@ -39,19 +47,22 @@ builder.Services.AddConsole();
 
 var app = builder.Build();
 
-if (args is ["migrate"])
+if (StartupChecks.IsMigrateCommand(args))
 {
     // Production deploys apply migrations once, before new instances start (fly.toml's release command).
     await app.Services.MigrateDatabaseAsync();
     await app.DisposeAsync();
-    return;
+    return 0;
 }
 
+app.UseWebSecurity();
 app.UseProblemResponses();
+app.UseQueryStringSafety();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapHealth();
 app.MapApiDocumentation();
@@ -71,5 +82,6 @@ app.MapSummaries();
 app.MapConsole();
 
 app.Run();
+return 0;
 
 public partial class Program;

@@ -43,6 +43,9 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         builder.UseSetting("Admin:Email", AdminEmail);
         builder.UseSetting("Admin:Password", AdminPassword);
+        // Every test client shares one address and signs up many owners: throttling has its own tests.
+        foreach (var limit in new[] { "AccountsPerClient", "AccountsPerEmail", "TemplatesPerOwner" })
+            builder.UseSetting($"Throttling:{limit}:PermitLimit", "100000");
         foreach (var (key, value) in Settings())
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(ConfigureServices);

@@ -20,7 +20,7 @@ public static class BusinessScenarioEndpoints
     public static IEndpointRouteBuilder MapBusinessScenario(this IEndpointRouteBuilder app)
     {
         var owner = app.MapGroup("/api/businesses/{id:guid}/scenario").WithTags("Scenarios").RequireAuthorization(Policies.Owner);
-        owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario))
+        owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario)).RequireRateLimiting(Throttling.TemplatesPolicy)
             .WithSummary("Save a new scenario version (a built-in or the owner's own text) and make it current");
         owner.MapGet("/", GetScenario).WithName(nameof(GetScenario)).WithSummary("The business's current scenario version");
         return app;

@@ -36,6 +36,7 @@ builder.Services.AddAccounts();
 builder.Services.AddScenarios();
 builder.Services.AddRolePolicies();
 builder.Services.AddLines();
+builder.Services.AddForwarding();
 builder.Services.AddOutbox();
 builder.Services.AddEmail();
 builder.Services.AddTelephony();

@@ -146,6 +146,9 @@ sealed class NoNullElementsConverterFactory : JsonConverterFactory
     }
 }
 
+/// <summary>Endpoint metadata: what to answer instead of a 400 when the request cannot be bound (null: the 400).</summary>
+public sealed record BindingFailureOverride(Func<HttpContext, Task<IResult?>> Answer);
+
 /// <summary>An element of an array failed; the serializer fills in the array's path, this carries the rest.</summary>
 sealed class JsonElementException(int index, string message, string? innerPath = null) : JsonException(message)
 {
@@ -172,6 +175,13 @@ sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger
     {
         if (exception is not BadHttpRequestException bad)
             return false;
+        // The exception handler has cleared the endpoint; the feature keeps the one that failed.
+        if (context.Features.Get<IExceptionHandlerFeature>()?.Endpoint?.Metadata.GetMetadata<BindingFailureOverride>() is { } custom
+            && await custom.Answer(context) is { } answer)
+        {
+            await answer.ExecuteAsync(context);
+            return true;
+        }
         logger.LogInformation("Refused a bad request to {Path}: {Reason}", context.Request.Path, exception.Message);
         context.Response.StatusCode = bad.StatusCode;
         if (bad.StatusCode != StatusCodes.Status400BadRequest)

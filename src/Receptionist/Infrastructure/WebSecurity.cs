@@ -10,14 +10,20 @@ namespace Receptionist.Infrastructure;
 /// </summary>
 public sealed class ProxyOptions
 {
-    /// <summary>CIDR networks of the trusted proxies, e.g. Fly's private IPv6 network "fdaa::/16". Empty: loopback only.</summary>
+    /// <summary>CIDR networks of the trusted proxies, e.g. Fly's 172.16.0.0/12 and fdaa::/16. Empty: loopback only.</summary>
     public string[] KnownNetworks { get; set; } = [];
 
     /// <summary>Single trusted proxy addresses.</summary>
     public string[] KnownProxies { get; set; } = [];
 
-    /// <summary>How many proxies in a row append to X-Forwarded-For (Fly's edge is one).</summary>
+    /// <summary>How many proxies in a row append to the forwarded-for header.</summary>
     public int ForwardLimit { get; set; } = 1;
+
+    /// <summary>
+    /// The header naming the client's address. Fly's proxy puts the client in Fly-Client-IP (its X-Forwarded-For
+    /// ends with the app's own address), so fly.toml names that header.
+    /// </summary>
+    public string ForwardedForHeader { get; set; } = "X-Forwarded-For";
 }
 
 /// <summary>
@@ -42,11 +48,13 @@ public static class WebSecurity
             .Validate(p => p.KnownNetworks.All(n => System.Net.IPNetwork.TryParse(n, out _)), "Proxy:KnownNetworks must be CIDR networks such as fdaa::/16.")
             .Validate(p => p.KnownProxies.All(a => IPAddress.TryParse(a, out _)), "Proxy:KnownProxies must be IP addresses.")
             .Validate(p => p.ForwardLimit is >= 1 and <= 10, "Proxy:ForwardLimit must be from 1 to 10.")
+            .Validate(p => !string.IsNullOrWhiteSpace(p.ForwardedForHeader), "Proxy:ForwardedForHeader must name a header.")
             .ValidateOnStart();
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxy) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
             forwarded.ForwardLimit = proxy.Value.ForwardLimit;
+            forwarded.ForwardedForHeaderName = proxy.Value.ForwardedForHeader;
             foreach (var network in proxy.Value.KnownNetworks)
                 forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             foreach (var address in proxy.Value.KnownProxies)

@@ -60,7 +60,8 @@ public static class AccountEndpoints
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
         // Every endpoint that takes an email is throttled per email; the sign-in family also per client address.
-        var auth = app.MapGroup("/api/auth").WithTags("Accounts").RequireIdentityInputLimits().RequireAccountThrottle();
+        var auth = app.MapGroup("/api/auth").WithTags("Accounts").RequireIdentityInputLimits().RequireAccountThrottle()
+            .RequireRefreshTokenRotation();
         // Our register replaces Identity's own (Order wins the route) so that every sign-up becomes an Owner.
         auth.MapPost("/register", Register).WithName(nameof(Register)).WithOrder(-1).AllowAnonymous()
             .RequireRateLimiting(Throttling.AccountsPolicy).WithSummary("Create an owner account");

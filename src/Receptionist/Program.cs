@@ -82,7 +82,17 @@ app.MapBilling();
 app.MapSummaries();
 app.MapConsole();
 
-app.Run();
+try
+{
+    // The database first, before any hosted service or the server starts: a cluster that cannot start is one line.
+    app.Services.GetRequiredService<DatabaseServer>();
+    app.Run();
+}
+catch (Exception e) when (StartupChecks.OneLine(e) is { } line)
+{
+    Console.Error.WriteLine(line);
+    return 1;
+}
 return 0;
 
 public partial class Program;

@@ -29,6 +29,19 @@ public static class StartupChecks
     }
 
     /// <summary>
+    /// The one line to print when the service cannot start for a reason the person starting it can fix (no PostgreSQL
+    /// binaries, an unreachable data folder, a port in use); null for anything else, which keeps its stack trace.
+    /// </summary>
+    public static string? OneLine(Exception e) => e switch
+    {
+        StartupException startup => startup.Message,
+        IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } io =>
+            $"{io.Message} Choose another port: dotnet run --project src/Receptionist --urls http://localhost:5090 (or set ASPNETCORE_URLS).",
+        AggregateException { InnerExceptions: [var only] } => OneLine(only),
+        _ => null,
+    };
+
+    /// <summary>
     /// The release step: "migrate" alone (the platform replaced the image's command), or the image's own
     /// entrypoint followed by the release command ("dotnet Receptionist.dll migrate" handed to an entrypoint
     /// that is already "dotnet Receptionist.dll"), which some platforms do.
@@ -37,3 +50,6 @@ public static class StartupChecks
         args.Length > 0 && args[^1] == "migrate"
         && args[..^1].All(a => a == "dotnet" || Path.GetFileName(a).Equals("Receptionist.dll", StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>The service cannot start, for a reason its message explains in one line.</summary>
+public sealed class StartupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -19,7 +19,7 @@ public sealed record CreateStaffRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
     [property: Required, MaxLength(100)] string DisplayName,
-    [property: Required, AllowedValues(Roles.Operator, Roles.Admin)] string Role);
+    [property: Required, MaxLength(16)] string Role);
 
 public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role);
 
@@ -101,6 +101,14 @@ public static class AccountEndpoints
     static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(
         CreateStaffRequest request, AccountService accounts, CancellationToken ct)
     {
+        // "operator" and "Operator" mean the same; anything else is answered with the values that are allowed.
+        string[] staffRoles = [Roles.Operator, Roles.Admin];
+        if (staffRoles.FirstOrDefault(r => string.Equals(r, request.Role.Trim(), StringComparison.OrdinalIgnoreCase)) is not { } role)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["role"] = [$"Must be one of: {string.Join(", ", staffRoles)} (any case)."],
+            });
+        request = request with { Role = role };
         var (user, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, request.Role, ct);
         return user is null
             ? TypedResults.ValidationProblem(errors)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Npgsql;
 using Receptionist.Tests.Infrastructure;
 
@@ -85,6 +86,26 @@ public sealed class ProductionStartTests(PostgresServer postgres)
         Assert.DoesNotContain("   at ", output);
     }
 
+    [Fact]
+    public async Task APortAlreadyInUseStopsTheStartWithOneReadableLine()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+
+        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Default"] = await postgres.CreateDatabaseAsync(),
+            ["App__PublicBaseUrl"] = "https://receptionist.example",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        }, "{dll}");
+
+        Assert.NotEqual(0, exitCode);
+        // The host still logs its own "Hosting failed to start" first; the last line says what to do.
+        Assert.True(output.TrimEnd().Split('\n')[^1].Contains("Choose another port") && !output.Contains("crit:"), output);
+        Assert.DoesNotContain("fail: Microsoft.EntityFrameworkCore", output); // an empty database is no failure
+    }
+
     /// <summary>
     /// fly.toml's release command is "dotnet Receptionist.dll migrate". A platform that replaces the image's entrypoint
     /// runs exactly that; one that keeps the entrypoint ("dotnet Receptionist.dll") appends it as arguments. Both migrate and exit.
@@ -107,5 +128,35 @@ public sealed class ProductionStartTests(PostgresServer postgres)
         await connection.OpenAsync(Ct);
         await using var applied = new NpgsqlCommand("SELECT count(*) FROM \"__EFMigrationsHistory\"", connection);
         Assert.True((long)(await applied.ExecuteScalarAsync(Ct))! >= 1, platform);
+    }
+}
+
+public sealed class StaffRoleTests(ReceptionistApp app) : IClassFixture<ReceptionistApp>
+{
+    static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("operator", "Operator")]
+    [InlineData("ADMIN", "Admin")]
+    public async Task StaffRolesAreAcceptedInAnyCase(string given, string stored)
+    {
+        var admin = await app.AdminAsync();
+        var response = await admin.PostAsJsonAsync("/api/admin/staff",
+            new { email = $"staff-{Guid.NewGuid():N}@example.com", password = "staff-password-1", displayName = "Анна", role = given }, Ct);
+
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(stored, (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(Ct)).GetProperty("role").GetString());
+    }
+
+    [Fact]
+    public async Task AnUnknownRoleIsRefusedNamingTheAllowedValues()
+    {
+        var admin = await app.AdminAsync();
+        var response = await admin.PostAsJsonAsync("/api/admin/staff",
+            new { email = $"staff-{Guid.NewGuid():N}@example.com", password = "staff-password-1", displayName = "Анна", role = "boss" }, Ct);
+
+        var errors = await response.AssertValidationProblemAsync();
+        Assert.Contains("Operator", errors["role"][0]);
+        Assert.Contains("Admin", errors["role"][0]);
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
 namespace Receptionist.Infrastructure;
@@ -65,10 +67,14 @@ public static class WebSecurity
             hsts.MaxAge = TimeSpan.FromDays(365);
             hsts.IncludeSubDomains = true;
         });
-        var production = builder.Environment.IsProduction();
-        builder.Services.ConfigureApplicationCookie(cookie =>
-            // Production is HTTPS at the edge, whatever the last hop says; elsewhere a plain-HTTP dev server must work.
-            cookie.Cookie.SecurePolicy = production ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
+        // Production is HTTPS at the edge, whatever the last hop says; elsewhere a plain-HTTP dev server must work.
+        // After every other configuration of the cookie (Accounts sets SameAsRequest), so nothing can undo it.
+        builder.Services.AddOptions<CookieAuthenticationOptions>(IdentityConstants.ApplicationScheme)
+            .PostConfigure<IHostEnvironment>((cookie, environment) =>
+            {
+                if (environment.IsProduction())
+                    cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            });
         return builder;
     }
 

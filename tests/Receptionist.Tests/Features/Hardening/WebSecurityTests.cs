@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
 using Receptionist.Tests.Infrastructure;
 
 namespace Receptionist.Tests.Features.Hardening;
@@ -67,5 +68,32 @@ public sealed class WebSecurityTests(ProxiedApp app) : IClassFixture<ProxiedApp>
         var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal));
         Assert.DoesNotContain("secure", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.False(response.Headers.Contains("Strict-Transport-Security"));
+    }
+}
+
+/// <summary>The service as Production configures it (with the settings Production requires).</summary>
+public sealed class ProductionApp(PostgresServer postgres) : ReceptionistApp(postgres)
+{
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseEnvironment("Production");
+        builder.UseSetting("App:PublicBaseUrl", "https://receptionist.example");
+    }
+}
+
+public sealed class ProductionCookieTests(ProductionApp app) : IClassFixture<ProductionApp>
+{
+    [Fact]
+    public async Task InProductionTheSignInCookieIsSecureWhateverTheLastHopSays()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var email = $"owner-{Guid.NewGuid():N}@example.com";
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, ct)).EnsureSuccessStatusCode();
+
+        var response = await app.CreateClient().PostAsJsonAsync("/api/auth/login?useCookies=true", new { email, password = "owner-password-1" }, ct);
+
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal));
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -293,6 +293,37 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("TokenHash")
+                        .HasName("pk_used_refresh_tokens");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_used_refresh_tokens_expires_at");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_used_refresh_tokens_user_id");
+
+                    b.ToTable("used_refresh_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Billing.ProcessedStripeEvent", b =>
                 {
                     b.Property<string>("Id")
@@ -917,6 +948,16 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>
+                {
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_used_refresh_tokens_users_user_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Billing.Subscription", b =>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Infrastructure;
 
@@ -11,7 +12,8 @@ public static class BusinessEndpoints
 {
     public static IEndpointRouteBuilder MapBusinesses(this IEndpointRouteBuilder app)
     {
-        var owner = app.MapGroup("/api/businesses").WithTags("Businesses").RequireAuthorization(Policies.Owner);
+        var owner = app.MapGroup("/api/businesses").WithTags("Businesses").RequireAuthorization(Policies.Owner)
+            .RequireServedProtectedNumber();
         owner.MapPost("/", CreateBusiness).WithName(nameof(CreateBusiness))
             .WithSummary("Create a business and assign it a receptionist line");
         owner.MapGet("/", ListBusinesses).WithName(nameof(ListBusinesses)).WithSummary("The owner's businesses");

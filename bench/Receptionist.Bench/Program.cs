@@ -106,6 +106,8 @@ Report($"incoming-call webhook, 8 concurrent ({calls / wall.Elapsed.TotalSeconds
 
 // The claim statement itself, over the calls queued above; the operator is made available between claims (not timed).
 var operatorId = await Scalar<Guid>("SELECT id FROM users WHERE email = 'bench@example.com'");
+// A claim takes only callers heard from within the silence bound (their wait polls): these all just polled.
+await Sql("UPDATE calls SET last_seen_at = now() WHERE status = 'Waiting'");
 var claims = new List<TimeSpan>();
 await using (var scope = app.Services.CreateAsyncScope())
 {

@@ -16,10 +16,18 @@ using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
+if (StartupChecks.ProductionSettingsMissing(builder) is { } missing)
+{
+    Console.Error.WriteLine(missing);
+    return 1;
+}
 
+builder.AddWebSecurity();
 builder.AddDatabase();
 builder.Services.AddProblemResponses();
 builder.Services.AddJsonConventions();
+builder.Services.AddInputSafety();
+builder.Services.AddThrottling();
 builder.Services.AddApiDocumentation();
 builder.Services.AddHttpContextAccessor();
 builder.Services.AddScoped<CurrentUser>();
@@ -29,6 +37,7 @@ builder.Services.AddAccounts();
 builder.Services.AddScenarios();
 builder.Services.AddRolePolicies();
 builder.Services.AddLines();
+builder.Services.AddForwarding();
 builder.Services.AddOutbox();
 builder.Services.AddEmail();
 builder.Services.AddTelephony();
@@ -41,19 +50,22 @@ builder.Services.AddServiceLevelMetrics();
 
 var app = builder.Build();
 
-if (args is ["migrate"])
+if (StartupChecks.IsMigrateCommand(args))
 {
     // Production deploys apply migrations once, before new instances start (fly.toml's release command).
     await app.Services.MigrateDatabaseAsync();
     await app.DisposeAsync();
-    return;
+    return 0;
 }
 
+app.UseWebSecurity();
 app.UseProblemResponses();
+app.UseQueryStringSafety();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 
 app.MapHealth();
 app.MapApiDocumentation();
@@ -73,6 +85,17 @@ app.MapSummaries();
 app.MapConsole();
 app.MapServiceLevelMetrics();
 
-app.Run();
+try
+{
+    // The database first, before any hosted service or the server starts: a cluster that cannot start is one line.
+    app.Services.GetRequiredService<DatabaseServer>();
+    app.Run();
+}
+catch (Exception e) when (StartupChecks.OneLine(e) is { } line)
+{
+    Console.Error.WriteLine(line);
+    return 1;
+}
+return 0;
 
 public partial class Program;

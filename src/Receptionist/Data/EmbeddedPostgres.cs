@@ -73,7 +73,16 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
 
     async Task InitialiseAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(dataDirectory);
+        try
+        {
+            Directory.CreateDirectory(dataDirectory);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new Infrastructure.StartupException(
+                $"The embedded PostgreSQL's data folder {dataDirectory} cannot be created ({e.Message}). " +
+                "Run from a folder you can write to, or set ConnectionStrings__Default.", e);
+        }
         if (runAsPostgresUser)
         {
             await RunProcessAsync("chown", ["-R", "postgres:postgres", dataDirectory], ct);
@@ -83,7 +92,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
             catch (InvalidOperationException)
             {
-                throw new InvalidOperationException(
+                throw new Infrastructure.StartupException(
                     $"The postgres user cannot reach {dataDirectory}: a parent folder is closed to other users " +
                     "(e.g. /root is 0700). Clone the project under a readable folder, or set ConnectionStrings__Default.");
             }
@@ -150,7 +159,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
             : [];
         return fromPath.Concat(fromDebian).FirstOrDefault()
-            ?? throw new InvalidOperationException(
+            ?? throw new Infrastructure.StartupException(
                 "No connection string is set (ConnectionStrings__Default) and no PostgreSQL server binaries " +
                 "(initdb, pg_ctl) were found on PATH or under /usr/lib/postgresql/*/bin. Install them " +
                 "(Debian: apt-get install postgresql) or set ConnectionStrings__Default to a PostgreSQL database.");

@@ -13,7 +13,22 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
 {
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
-    protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+    protected override void ConfigureServices(IServiceCollection services)
+    {
+        services.AddSingleton<TimeProvider>(Clock);
+        // The provider client's retries keep their number and rules, not their pauses: Polly waits on the
+        // TimeProvider, which here only moves when a test moves it.
+        services.PostConfigureAll<Microsoft.Extensions.Http.Resilience.HttpStandardResilienceOptions>(o =>
+            o.Retry.Delay = TimeSpan.Zero);
+    }
+
+    // Tests run reconciliation themselves (ReconcileAsync) after moving the clock, so the timer never races them.
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
+        [.. base.Settings(), new("Calls:ReconcileInterval", "01:00:00")];
+
+    /// <summary>One pass of reconciliation with the provider, as an instance's timer would run it.</summary>
+    public Task<int> ReconcileAsync() =>
+        Services.GetRequiredService<Receptionist.Features.Calls.CallReconciler>().RunOnceAsync(TestContext.Current.CancellationToken);
 
     static int lineCounter;
 

@@ -18,6 +18,10 @@ public sealed partial class FakeTwilioApi : IAsyncDisposable
 {
     readonly ConcurrentQueue<RecordedRequest> requests = new();
     readonly ConcurrentQueue<(HttpStatusCode Status, string Body)> failures = new();
+    readonly ConcurrentDictionary<string, CallRecord> calls = new();
+    readonly ConcurrentDictionary<string, CallRecord> childCalls = new();
+    readonly ConcurrentDictionary<string, (string Number, string Sid)> ownedNumbers = new();
+    volatile bool unreachable;
     LoopbackServer? server;
 
     public string BaseUrl => server?.BaseUrl ?? throw new InvalidOperationException("Not started.");
@@ -38,8 +42,27 @@ public sealed partial class FakeTwilioApi : IAsyncDisposable
             status = (int)status,
         })));
 
+    /// <summary>The provider's own record of a call, as its Calls resource will answer (and a redirect of it will find).</summary>
+    public void SetCall(string sid, string status, DateTimeOffset? start = null, DateTimeOffset? end = null, int? duration = null) =>
+        calls[sid] = new CallRecord(sid, status, start, end, duration, null);
+
+    /// <summary>A call that <paramref name="parentSid"/> dialled (the operator's leg).</summary>
+    public void SetChildCall(string parentSid, string status, DateTimeOffset? start = null, DateTimeOffset? end = null, int? duration = null)
+    {
+        var sid = NewSid("CA");
+        childCalls[sid] = new CallRecord(sid, status, start, end, duration, parentSid);
+    }
+
+    /// <summary>While true, every request is dropped without an answer (a network failure, as the client sees it).</summary>
+    public bool Unreachable { get => unreachable; set => unreachable = value; }
+
     async Task AnswerAsync(HttpContext context)
     {
+        if (unreachable)
+        {
+            context.Abort();
+            return;
+        }
         var request = context.Request;
         var form = request.HasFormContentType
             ? (await request.ReadFormAsync()).ToDictionary(f => f.Key, f => f.Value.ToString())
@@ -57,18 +80,33 @@ public sealed partial class FakeTwilioApi : IAsyncDisposable
         var answer = (request.Method, path) switch
         {
             ("POST", _) when CallsPath().IsMatch(path) => (HttpStatusCode.Created, Call(NewSid("CA"), "queued", form)),
+            // Twilio refuses to redirect a call that is over.
+            ("POST", _) when CallPath().Match(path) is { Success: true } call && form.ContainsKey("Url")
+                && calls.TryGetValue(call.Groups["sid"].Value, out var over) && over.Status is not ("queued" or "ringing" or "in-progress") =>
+                (HttpStatusCode.BadRequest, JsonSerializer.Serialize(new
+                {
+                    code = 21220, message = "Call is not in-progress. Cannot redirect.", status = 400,
+                })),
             ("POST", _) when CallPath().Match(path) is { Success: true } call =>
                 (HttpStatusCode.OK, Call(call.Groups["sid"].Value, form.GetValueOrDefault("Status", "in-progress"), form)),
-            ("POST", _) when IncomingNumbersPath().IsMatch(path) => (HttpStatusCode.Created, JsonSerializer.Serialize(new
+            ("GET", _) when CallPath().Match(path) is { Success: true } call =>
+                calls.TryGetValue(call.Groups["sid"].Value, out var record)
+                    ? (HttpStatusCode.OK, record.ToJson())
+                    : (HttpStatusCode.NotFound, JsonSerializer.Serialize(new { code = 20404, message = "The requested resource was not found", status = 404 })),
+            ("GET", _) when CallsPath().IsMatch(path) => (HttpStatusCode.OK, "{\"calls\":[" + string.Join(",", childCalls.Values
+                .Where(c => c.ParentSid == request.Query["ParentCallSid"].ToString()).Select(c => c.ToJson())) + "]}"),
+            ("POST", _) when IncomingNumbersPath().IsMatch(path) => (HttpStatusCode.Created, BuyNumber(form)),
+            ("GET", _) when IncomingNumbersPath().IsMatch(path) => (HttpStatusCode.OK, JsonSerializer.Serialize(new
             {
-                sid = NewSid("PN"),
-                phone_number = form.GetValueOrDefault("PhoneNumber") ?? $"+1{form.GetValueOrDefault("AreaCode", "415")}5550100",
-                voice_url = form.GetValueOrDefault("VoiceUrl"),
-                status_callback = form.GetValueOrDefault("StatusCallback"),
+                incoming_phone_numbers = ownedNumbers.TryGetValue(request.Query["FriendlyName"].ToString(), out var owned)
+                    ? new[] { new { sid = owned.Sid, phone_number = owned.Number } }
+                    : [],
             })),
+            // Numbers on sale: the next two that nobody has bought.
             ("GET", _) when AvailableNumbersPath().IsMatch(path) => (HttpStatusCode.OK, JsonSerializer.Serialize(new
             {
-                available_phone_numbers = new[] { new { phone_number = "+74951234567" }, new { phone_number = "+74951234568" } },
+                available_phone_numbers = Enumerable.Range(0, 1000).Select(i => $"+7495123{4567 + i}")
+                    .Where(n => !ownedNumbers.Values.Any(o => o.Number == n)).Take(2).Select(n => new { phone_number = n }),
             })),
             _ => (HttpStatusCode.NotFound, JsonSerializer.Serialize(new
             {
@@ -76,6 +114,36 @@ public sealed partial class FakeTwilioApi : IAsyncDisposable
             })),
         };
         await Answer(context, answer.Item1, answer.Item2);
+    }
+
+    string BuyNumber(Dictionary<string, string> form)
+    {
+        var number = form.GetValueOrDefault("PhoneNumber") ?? $"+1{form.GetValueOrDefault("AreaCode", "415")}5550100";
+        var sid = NewSid("PN");
+        if (form.GetValueOrDefault("FriendlyName") is { } label)
+            ownedNumbers[label] = (number, sid);
+        return JsonSerializer.Serialize(new
+        {
+            sid,
+            phone_number = number,
+            friendly_name = form.GetValueOrDefault("FriendlyName"),
+            voice_url = form.GetValueOrDefault("VoiceUrl"),
+            status_callback = form.GetValueOrDefault("StatusCallback"),
+        });
+    }
+
+    /// <summary>A call as Twilio's Calls resource shows it: times in RFC 2822, the duration as a string.</summary>
+    sealed record CallRecord(string Sid, string Status, DateTimeOffset? Start, DateTimeOffset? End, int? Duration, string? ParentSid)
+    {
+        public string ToJson() => JsonSerializer.Serialize(new
+        {
+            sid = Sid,
+            status = Status,
+            parent_call_sid = ParentSid,
+            start_time = Start?.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", System.Globalization.CultureInfo.InvariantCulture),
+            end_time = End?.ToUniversalTime().ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", System.Globalization.CultureInfo.InvariantCulture),
+            duration = Duration?.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
     }
 
     static async Task Answer(HttpContext context, HttpStatusCode status, string body)

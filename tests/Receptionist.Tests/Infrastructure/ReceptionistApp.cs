@@ -17,6 +17,8 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
 
     public string ConnectionString { get; private set; } = "";
 
+    readonly string pickupDirectory = Path.Combine(Path.GetTempPath(), $"receptionist-mail-{Guid.NewGuid():N}");
+
     protected PostgresServer Postgres { get; } = postgres;
 
     /// <summary>Serve on a real loopback port (Kestrel) rather than in memory: for the browser, and for streams.</summary>
@@ -43,6 +45,11 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         builder.UseSetting("Admin:Email", AdminEmail);
         builder.UseSetting("Admin:Password", AdminPassword);
+        // Every test client shares one address and signs up many owners: throttling has its own tests.
+        foreach (var limit in new[] { "AccountsPerClient", "AccountsPerEmail", "TemplatesPerOwner" })
+            builder.UseSetting($"Throttling:{limit}:PermitLimit", "100000");
+        // Mail without an SMTP server goes to a folder of this fixture, never to the developer's .data/mail.
+        builder.UseSetting("Smtp:PickupDirectory", pickupDirectory);
         foreach (var (key, value) in Settings())
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(ConfigureServices);
@@ -95,6 +102,13 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
         (await admin.PostAsJsonAsync("/api/admin/staff", new { email, password = OperatorPassword, displayName, role = "Operator" }))
             .EnsureSuccessStatusCode();
         return (await SignInAsync(email, OperatorPassword), email);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try { Directory.Delete(pickupDirectory, recursive: true); } catch (DirectoryNotFoundException) { }
+        GC.SuppressFinalize(this);
     }
 
     sealed record AccessTokenResponse(string AccessToken);

@@ -293,6 +293,37 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>
+                {
+                    b.Property<string>("TokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("token_hash");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset>("UsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("used_at");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("TokenHash")
+                        .HasName("pk_used_refresh_tokens");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_used_refresh_tokens_expires_at");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_used_refresh_tokens_user_id");
+
+                    b.ToTable("used_refresh_tokens", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Billing.ProcessedStripeEvent", b =>
                 {
                     b.Property<string>("Id")
@@ -480,6 +511,10 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("billable");
 
+                    b.Property<DateTimeOffset?>("BridgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("bridged_at");
+
                     b.Property<Guid>("BusinessId")
                         .HasColumnType("uuid")
                         .HasColumnName("business_id");
@@ -497,6 +532,10 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
 
                     b.Property<Guid?>("OperatorId")
                         .HasColumnType("uuid")
@@ -516,6 +555,14 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset?>("ReconcileAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reconcile_at");
+
+                    b.Property<int>("ReconcileAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("reconcile_attempts");
 
                     b.Property<string>("RecordingUrl")
                         .HasMaxLength(500)
@@ -543,7 +590,8 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_calls_provider_call_id");
 
                     b.HasIndex("ReceivedAt")
-                        .HasDatabaseName("ix_calls_received_at");
+                        .HasDatabaseName("ix_calls_in_progress")
+                        .HasFilter("status <> 'Ended'");
 
                     b.HasIndex("BusinessId", "AnsweredAt")
                         .HasDatabaseName("ix_calls_business_id_answered_at")
@@ -558,6 +606,9 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("BusinessId", "CallerNumber", "ReceivedAt")
                         .HasDatabaseName("ix_calls_business_id_caller_number_received_at");
+
+                    b.HasIndex(new[] { "ReceivedAt" }, "ix_calls_received_at")
+                        .HasDatabaseName("ix_calls_received_at");
 
                     b.ToTable("calls", (string)null);
                 });
@@ -587,6 +638,11 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("provider_call_id");
 
+                    b.Property<string>("ReturnCallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("return_call_id");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
@@ -606,6 +662,11 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("ProviderCallId")
                         .HasDatabaseName("ix_forwarding_checks_provider_call_id");
+
+                    b.HasIndex("ReturnCallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_forwarding_checks_return_call_id")
+                        .HasFilter("return_call_id IS NOT NULL");
 
                     b.ToTable("forwarding_checks", (string)null);
                 });
@@ -934,6 +995,16 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>
+                {
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_used_refresh_tokens_users_user_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Billing.Subscription", b =>

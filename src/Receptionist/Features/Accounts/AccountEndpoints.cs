@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
 using Receptionist.Infrastructure;
@@ -12,13 +13,13 @@ namespace Receptionist.Features.Accounts;
 public sealed record RegisterRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
-    [property: MaxLength(100)] string? DisplayName = null);
+    [property: MaxLength(100)] string? DisplayName = null) : IHasEmail;
 
 public sealed record CreateStaffRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
     [property: Required, MaxLength(100)] string DisplayName,
-    [property: Required, AllowedValues(Roles.Operator, Roles.Admin)] string Role);
+    [property: Required, MaxLength(16)] string Role);
 
 public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role);
 
@@ -32,9 +33,15 @@ public static class AccountEndpoints
                 options.Password.RequiredLength = 8;
                 options.Password.RequireNonAlphanumeric = false;
                 options.Password.RequireUppercase = false;
+                // No lockout: it let anyone lock a known account and told them it existed ("LockedOut").
+                // Guessing is throttled per client and per email instead (Throttling), for every email alike.
+                options.Lockout.AllowedForNewUsers = false;
+                options.Lockout.MaxFailedAccessAttempts = int.MaxValue;
             })
             .AddRoles<IdentityRole<Guid>>()
-            .AddEntityFrameworkStores<AppDbContext>();
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddUserManager<AppUserManager>()
+            .AddSignInManager<EvenSignInManager>();
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.HttpOnly = true;
@@ -52,15 +59,20 @@ public static class AccountEndpoints
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("/api/auth").WithTags("Accounts");
+        // Every endpoint that takes an email is throttled per email; the sign-in family also per client address.
+        var auth = app.MapGroup("/api/auth").WithTags("Accounts").RequireIdentityInputLimits().RequireAccountThrottle()
+            .RequireRefreshTokenRotation();
         // Our register replaces Identity's own (Order wins the route) so that every sign-up becomes an Owner.
         auth.MapPost("/register", Register).WithName(nameof(Register)).WithOrder(-1).AllowAnonymous()
-            .WithSummary("Create an owner account");
+            .RequireRateLimiting(Throttling.AccountsPolicy).WithSummary("Create an owner account");
         // Identity's sign-in endpoints are public; its /manage endpoints carry their own RequireAuthorization.
         auth.MapIdentityApi<AppUser>().Finally(endpoint =>
         {
             if (!endpoint.Metadata.OfType<IAuthorizeData>().Any())
+            {
                 endpoint.Metadata.Add(new AllowAnonymousAttribute());
+                endpoint.Metadata.Add(new EnableRateLimitingAttribute(Throttling.AccountsPolicy));
+            }
         });
 
         // Any signed-in user may end their own cookie session (the pages use cookies; bearer tokens just expire).
@@ -72,10 +84,11 @@ public static class AccountEndpoints
         return app;
     }
 
+    /// <summary>An email that already has an account answers exactly like a new one; its owner is told by email.</summary>
     static async Task<Results<Ok, ValidationProblem>> Register(
         RegisterRequest request, AccountService accounts, CancellationToken ct)
     {
-        var (_, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, Roles.Owner, ct);
+        var errors = await accounts.RegisterOwnerAsync(request.Email, request.Password, request.DisplayName, ct);
         return errors.Count == 0 ? TypedResults.Ok() : TypedResults.ValidationProblem(errors);
     }
 
@@ -88,6 +101,14 @@ public static class AccountEndpoints
     static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(
         CreateStaffRequest request, AccountService accounts, CancellationToken ct)
     {
+        // "operator" and "Operator" mean the same; anything else is answered with the values that are allowed.
+        string[] staffRoles = [Roles.Operator, Roles.Admin];
+        if (staffRoles.FirstOrDefault(r => string.Equals(r, request.Role.Trim(), StringComparison.OrdinalIgnoreCase)) is not { } role)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["role"] = [$"Must be one of: {string.Join(", ", staffRoles)} (any case)."],
+            });
+        request = request with { Role = role };
         var (user, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, request.Role, ct);
         return user is null
             ? TypedResults.ValidationProblem(errors)

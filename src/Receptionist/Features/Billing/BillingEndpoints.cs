@@ -122,10 +122,18 @@ public static class BillingEndpoints
         return page.Succeeded ? TypedResults.Ok(page.Value) : page.Error;
     }
 
-    static async Task<Ok> ReceiveStripeEvent(HttpContext http, StripeEventProcessor processor, CancellationToken ct)
+    static async Task<Results<Ok, ProblemHttpResult>> ReceiveStripeEvent(HttpContext http, StripeEventProcessor processor, CancellationToken ct)
     {
-        await processor.ProcessAsync(StripeSignatureFilter.VerifiedEvent(http), ct);
-        return TypedResults.Ok();
+        try
+        {
+            await processor.ProcessAsync(StripeSignatureFilter.VerifiedEvent(http), ct);
+            return TypedResults.Ok();
+        }
+        catch (PaymentProviderException e)
+        {
+            // Stripe itself failed us while we re-read the subscription: Stripe retries the event later.
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Stripe could not be read", detail: e.Message);
+        }
     }
 
     static async Task<Result<BillingRedirect, ProblemHttpResult>> OpenAsync(Func<Task<Uri>> open)

@@ -48,6 +48,17 @@ public sealed class StripeSignatureFilter(
             logger.LogError("Refused a signed Stripe event: {Reason}", e.Message);
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Unsupported Stripe event", detail: e.Message);
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Signed, so from Stripe, but not an event we can read at all: retrying it would fail the same way for days.
+            logger.LogError(e, "Acknowledged a signed Stripe payload that is not a readable event; nothing was applied");
+            return TypedResults.Ok();
+        }
+        if (string.IsNullOrEmpty(stripeEvent.Id) || string.IsNullOrEmpty(stripeEvent.Type))
+        {
+            logger.LogError("Acknowledged a signed Stripe event without an id or type; nothing was applied");
+            return TypedResults.Ok();
+        }
         context.HttpContext.Items[typeof(Event)] = stripeEvent;
         return await next(context);
     }
@@ -80,7 +91,18 @@ public sealed class StripeEventProcessor(
 
         var concerned = Concerned(stripeEvent);
         // Read before the transaction opens: no row lock is held across a call to Stripe.
-        var current = concerned is null ? null : await stripe.GetSubscriptionAsync(concerned.Value.SubscriptionId, ct);
+        ProviderSubscription? current = null;
+        try
+        {
+            current = concerned is null ? null : await stripe.GetSubscriptionAsync(concerned.Value.SubscriptionId, ct);
+        }
+        catch (PaymentProviderException e) when (e.InnerException is StripeException { HttpStatusCode: System.Net.HttpStatusCode.NotFound })
+        {
+            // Stripe does not know the subscription (deleted, or another account's): the event cannot be applied, ever.
+            // It is recorded below as handled, so Stripe's retries find it done instead of failing for days.
+            logger.LogWarning("Stripe event {EventId} ({Type}) names subscription {SubscriptionId}, which Stripe does not know; acknowledged, nothing applied",
+                stripeEvent.Id, stripeEvent.Type, concerned!.Value.SubscriptionId);
+        }
 
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // A concurrent delivery of the same event waits here for ours to commit, then inserts nothing.

@@ -10,7 +10,8 @@ namespace Receptionist.Features.Billing;
 /// Events may come late and out of order: each applies the provider's current view of the subscription,
 /// and an event older than the newest one applied changes nothing.
 /// </summary>
-public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, TimeProvider clock, ILogger<SubscriptionLedger> logger)
+public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, IOptions<Telephony.TwilioOptions> telephony, TimeProvider clock,
+    ILogger<SubscriptionLedger> logger)
 {
     /// <summary>
     /// Applies <paramref name="current"/> (read from the provider after an event created at <paramref name="eventAt"/>)
@@ -62,9 +63,13 @@ public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, TimePro
             : null;
         if (row.Status != current.Status)
             logger.LogInformation("Business {BusinessId} subscription {Old} -> {New}", businessId, row.Status, current.Status);
+        var paidNow = current.Status == SubscriptionStatus.Active && row.Status != SubscriptionStatus.Active;
         row.Status = current.Status;
         row.ProviderEventAt = eventAt;
         row.UpdatedAt = now;
+        // Paid: a business with no line from the pool gets one bought, in this same transaction's outbox.
+        if (paidNow)
+            await Lines.LineProvisioning.RequestLineIfNoneAsync(db, telephony.Value, businessId.Value, now, ct);
         await db.SaveChangesAsync(ct);
     }
 }

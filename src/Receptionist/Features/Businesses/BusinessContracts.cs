@@ -15,10 +15,15 @@ public sealed record BusinessRequest(
     [property: MaxLength(100)] DateExceptionDto[]? Holidays = null);
 
 /// <summary>Day is the English day name ("monday"); times are local "HH:mm".</summary>
-public sealed record OpeningIntervalDto(string Day, string Open, string Close);
+public sealed record OpeningIntervalDto(
+    [property: MaxLength(16)] string Day, [property: MaxLength(5)] string Open, [property: MaxLength(5)] string Close);
 
 /// <summary>A date with special hours, or closed all day when Open and Close are omitted.</summary>
-public sealed record DateExceptionDto(string Date, string? Open = null, string? Close = null, string? Note = null);
+public sealed record DateExceptionDto(
+    [property: MaxLength(10)] string Date,
+    [property: MaxLength(5)] string? Open = null,
+    [property: MaxLength(5)] string? Close = null,
+    [property: MaxLength(200)] string? Note = null);
 
 public sealed record BusinessResponse(
     Guid Id,

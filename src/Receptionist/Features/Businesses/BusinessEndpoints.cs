@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Infrastructure;
 
@@ -11,7 +12,8 @@ public static class BusinessEndpoints
 {
     public static IEndpointRouteBuilder MapBusinesses(this IEndpointRouteBuilder app)
     {
-        var owner = app.MapGroup("/api/businesses").WithTags("Businesses").RequireAuthorization(Policies.Owner);
+        var owner = app.MapGroup("/api/businesses").WithTags("Businesses").RequireAuthorization(Policies.Owner)
+            .RequireServedProtectedNumber();
         owner.MapPost("/", CreateBusiness).WithName(nameof(CreateBusiness))
             .WithSummary("Create a business and assign it a receptionist line");
         owner.MapGet("/", ListBusinesses).WithName(nameof(ListBusinesses)).WithSummary("The owner's businesses");
@@ -28,8 +30,7 @@ public static class BusinessEndpoints
     }
 
     static async Task<Results<Created<BusinessResponse>, ValidationProblem>> CreateBusiness(
-        BusinessRequest request, AppDbContext db, CurrentUser owner, LinePool lines, LineProvisioning provisioning,
-        TimeProvider clock, CancellationToken ct)
+        BusinessRequest request, AppDbContext db, CurrentUser owner, LinePool lines, TimeProvider clock, CancellationToken ct)
     {
         var (profile, errors) = BusinessValidator.Validate(request);
         if (profile is null)
@@ -50,11 +51,10 @@ public static class BusinessEndpoints
         db.Add(business);
         if (!await TrySaveAsync(db, ct))
             return ProtectedNumberTaken();
-        // No free line is not an error: the business waits for one ("awaiting line" in its status).
+        // No free line is not an error: the business waits for one ("awaiting line" in its status), from the pool
+        // or bought once it has paid (LineProvisioning). The provider is never called here, so its outages cannot fail this.
         var line = await lines.AssignFreeLineAsync(business.Id, ct);
         await transaction.CommitAsync(ct);
-        // Bought outside the transaction: a slow provider must not hold the business row's locks.
-        line ??= await provisioning.BuyForAsync(business.Id, business.ProtectedNumber, ct);
         return TypedResults.Created($"/api/businesses/{business.Id}", ToResponse(business, line));
     }
 

@@ -11,6 +11,7 @@ namespace Receptionist.Features.Businesses;
 public static class BusinessValidator
 {
     public static readonly string[] Languages = ["ru-RU", "en-US"];
+    public const int MaxNoteLength = 200;
 
     public sealed record ValidProfile(
         string Name, string ProtectedNumber, string TimeZone, string Language, List<string> SummaryEmails,
@@ -79,9 +80,11 @@ public static class BusinessValidator
         foreach (var (interval, i) in (request.Hours ?? []).Select((h, i) => (h, i)))
         {
             var field = $"hours[{i}]";
-            if (!JsonConventions.TryParseName<DayOfWeek>(interval.Day, out var day))
+            var dayKnown = JsonConventions.TryParseName<DayOfWeek>(interval.Day, out var day);
+            if (!dayKnown)
                 fail($"{field}.day", "Must be a day name: monday … sunday.");
-            else if (TryInterval(interval.Open, interval.Close, $"{field}", fail) is { } times)
+            // The times are checked even when the day is wrong, so every bad field is named at once.
+            if (TryInterval(interval.Open, interval.Close, $"{field}", fail) is { } times && dayKnown)
             {
                 if (weekly.Any(w => w.Day == day && times.Open < w.Close && w.Open < times.Close))
                     fail(field, "Overlaps another interval on the same day.");
@@ -94,20 +97,16 @@ public static class BusinessValidator
         foreach (var (holiday, i) in (request.Holidays ?? []).Select((h, i) => (h, i)))
         {
             var field = $"holidays[{i}]";
+            if (holiday.Note is { Length: > MaxNoteLength })
+                fail($"{field}.note", $"Must be at most {MaxNoteLength} characters.");
+            var allDay = holiday.Open is null && holiday.Close is null;
+            var times = allDay ? null : TryInterval(holiday.Open, holiday.Close, field, fail);
             if (!DateOnly.TryParseExact(holiday.Date, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-            {
                 fail($"{field}.date", "Must be a date as yyyy-MM-dd.");
-                continue;
-            }
-            if (exceptions.Any(e => e.Date == date))
-            {
+            else if (exceptions.Any(e => e.Date == date))
                 fail($"{field}.date", "This date is listed twice.");
-                continue;
-            }
-            if (holiday.Open is null && holiday.Close is null)
-                exceptions.Add(new DateException(date, null, null, holiday.Note?.Trim()));
-            else if (TryInterval(holiday.Open, holiday.Close, field, fail) is { } times)
-                exceptions.Add(new DateException(date, times.Open, times.Close, holiday.Note?.Trim()));
+            else if (allDay || times is not null)
+                exceptions.Add(new DateException(date, times?.Open, times?.Close, holiday.Note?.Trim()));
         }
         return new OpeningHours(weekly, exceptions);
     }
@@ -130,7 +129,6 @@ public static class BusinessValidator
         return (o, c);
     }
 
-    public static bool IsEmail(string email) =>
-        email.Length is > 0 and <= 254 && MailAddress.TryCreate(email, out var address) && address.Address == email
-        && email.Contains('.', StringComparison.Ordinal) && !email.EndsWith('.');
+    /// <summary>An address our mail can be sent to (<see cref="Email.EmailAddresses.IsPlainAddress"/>).</summary>
+    public static bool IsEmail(string email) => Email.EmailAddresses.IsPlainAddress(email);
 }

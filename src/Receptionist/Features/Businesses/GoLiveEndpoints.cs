@@ -48,7 +48,9 @@ public static class GoLiveEndpoints
         [
             new("profile", T("Профиль компании заполнен", "Business profile filled in"), true, null),
             new("line", T("Номер-секретарь выделен", "Receptionist line assigned"), row.Line is not null,
-                row.Line ?? T("ожидает номера", "awaiting a line")),
+                // With an empty pool a line is bought once the subscription is paid (LineProvisioning).
+                row.Line ?? (row.AnswersCalls ? T("номер подключается", "the line is being set up")
+                    : T("ожидает номера: он будет выделен после оплаты подписки", "awaiting a line: one is assigned once the subscription is paid"))),
             new("forwarding", T("Переадресация проверена", "Forwarding checked"), row.ForwardingVerifiedAt is not null, null),
             new("scenario", T("Сценарий выбран", "Scenario chosen"), row.HasScenario, null),
             new("subscription", T("Подписка оплачена", "Subscription paid"), row.AnswersCalls,

@@ -44,15 +44,26 @@ public sealed class Call
     public CallOutcome? Outcome { get; set; }
     /// <summary>When the first webhook for the call arrived: the wait starts here.</summary>
     public DateTimeOffset ReceivedAt { get; init; }
+    /// <summary>The latest evidence that the caller is still on the line (the incoming webhook, a wait poll, the
+    /// provider's record). A claim only takes a call seen recently: a caller who is gone is never handed to an operator.</summary>
+    public DateTimeOffset? LastSeenAt { get; set; }
     public DateTimeOffset? ClaimedAt { get; set; }
+    /// <summary>When the provider fetched the instructions that dial the claiming operator.</summary>
+    public DateTimeOffset? BridgedAt { get; set; }
     /// <summary>When the provider reported the operator's leg connected: the wait ends here.</summary>
     public DateTimeOffset? AnsweredAt { get; set; }
+    /// <summary>When the provider says the caller's call ended. Set before <see cref="Status"/> is Ended only while a
+    /// bridged call waits for the evidence of whether the operator answered.</summary>
     public DateTimeOffset? EndedAt { get; set; }
     public Guid? OperatorId { get; set; }
     /// <summary>Answered within the answer SLA; a call that waited longer is never billed.</summary>
     public bool Billable { get; set; }
     public string? RecordingUrl { get; set; }
     public Guid? ScenarioVersionId { get; set; }
+    /// <summary>Reconciliation with the provider's record: when it may next look at this call, and how often it has
+    /// failed to reach the provider about it.</summary>
+    public DateTimeOffset? ReconcileAt { get; set; }
+    public int ReconcileAttempts { get; set; }
 
     public int? WaitSeconds => AnsweredAt is { } answered ? (int)Math.Round((answered - ReceivedAt).TotalSeconds) : null;
 }
@@ -72,11 +83,14 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         b.Ignore(x => x.WaitSeconds);
         // The queue claim takes the oldest waiting call: a partial index holds only those.
         b.HasIndex(x => new { x.ReceivedAt, x.Id }).HasFilter("status = 'Waiting'").HasDatabaseName("ix_calls_waiting");
+        // Reconciliation looks only at calls that have not ended: a small set, whatever the table's size.
+        b.HasIndex(x => x.ReceivedAt).HasFilter("status <> 'Ended'").HasDatabaseName("ix_calls_in_progress");
         // Owners page through their call log newest first; the console looks up a caller's history.
         b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
         // Service-level reports across all businesses take a period's calls by when they entered the queue (Features/Metrics).
-        b.HasIndex(x => x.ReceivedAt);
+        // Named: the in-progress index above is on the same column.
+        b.HasIndex(x => x.ReceivedAt, "ix_calls_received_at");
         // Billing counts a period's answered calls per business.
         b.HasIndex(x => new { x.BusinessId, x.AnsweredAt }).HasFilter("answered_at IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);

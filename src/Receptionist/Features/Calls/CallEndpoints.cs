@@ -31,6 +31,8 @@ public static class CallEndpoints
     {
         services.AddOptions<CallOptions>().BindConfiguration("Calls").ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<CallFlow>();
+        services.AddSingleton<CallReconciler>();
+        services.AddHostedService<CallReconciliationService>();
         return services;
     }
 
@@ -48,8 +50,8 @@ public static class CallEndpoints
         int page = 1, int pageSize = 20, DateTimeOffset? from = null, DateTimeOffset? to = null, string? outcome = null)
     {
         var errors = new Dictionary<string, string[]>();
-        if (page < 1)
-            errors["page"] = ["Must be 1 or more."];
+        if (page is < 1 or > 100_000) // beyond that (page - 1) * pageSize overflows
+            errors["page"] = ["Must be from 1 to 100000."];
         if (pageSize is < 1 or > MaxPageSize)
             errors["pageSize"] = [$"Must be from 1 to {MaxPageSize}."];
         if (from > to)

@@ -5,6 +5,9 @@ using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
+using Receptionist.Features.Queue;
+using Receptionist.Features.Summaries;
+using Receptionist.Features.Telephony;
 
 namespace Receptionist.Features.Calls;
 
@@ -23,27 +26,55 @@ public abstract record IncomingDecision
     /// <summary>Our own forwarding-check call came back: the check passed; end both legs.</summary>
     public sealed record ForwardingConfirmed(string? TestCallProviderId) : IncomingDecision;
 
+    /// <summary>A repeated delivery for a call that is already over.</summary>
+    public sealed record Over : IncomingDecision;
+
     /// <summary>The dialled number is not one of our active lines.</summary>
     public sealed record UnknownLine : IncomingDecision;
 }
 
 public sealed record FallbackPlan(string BusinessName, string Language, FallbackMode Mode, string? BackupNumber);
 
+/// <summary>What the operator's dial ending means for the caller.</summary>
+public enum DialVerdict
+{
+    /// <summary>The conversation happened, or the caller is gone: the call is over.</summary>
+    HangUp,
+    /// <summary>The operator did not pick up and the caller is still there: back to the queue.</summary>
+    Requeue,
+}
+
+/// <summary>What reconciliation asks of the provider once it has settled what it knows.</summary>
+public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
+
 /// <summary>
-/// The call lifecycle, driven by the provider's webhooks: every step is one short transaction, so any
-/// instance can serve any step. Every call ends in exactly one outcome, and every missed call is told to the owner.
+/// The call lifecycle. Every transition is one short transaction on the call's row lock, guarded by the call's
+/// state, so any instance can serve any step, each step moves on the first piece of evidence that proves it, and a
+/// repeated, concurrent or late report finds nothing left to change. Webhook handlers and reconciliation translate
+/// what they heard into these steps; they do not decide. Every call ends in exactly one outcome, and the owner
+/// hears of every missed call exactly once.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, Queue.CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
+    AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
     BillingUsage usage, ILogger<CallFlow> logger)
 {
+    readonly CallOptions settings = options.Value;
+
+    /// <summary>PostgreSQL keeps microseconds: times are compared at the precision they were stored with.</summary>
+    DateTimeOffset Now()
+    {
+        var now = clock.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+    }
+
     /// <summary>
-    /// One round trip: finds the business by the dialled line, decides whether it is live, and records the call
-    /// (or finds the one a retried webhook already recorded). A forwarding-check call is recognised and not recorded.
+    /// One round trip: finds the business by the dialled line, decides whether it is live, and records the call.
+    /// A repeated delivery, even a concurrent one, finds the same call (the upsert returns the row whichever
+    /// transaction inserted it). A forwarding-check call, or a repeat of the one that passed a check, is not recorded.
     /// </summary>
     public async Task<IncomingDecision> IncomingAsync(IncomingCall call, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
+        var now = Now();
         var rows = await db.Database.SqlQuery<IncomingRow>($"""
             WITH target AS (
                 SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, l.number AS line,
@@ -51,7 +82,8 @@ public sealed class CallFlow(
                        (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
                             SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
                               AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > {now})))) AS live,
-                       COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call
+                       COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call,
+                       EXISTS (SELECT 1 FROM forwarding_checks r WHERE r.return_call_id = {call.ProviderCallId}) AS check_returned
                 FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
                 LEFT JOIN LATERAL (
                     SELECT true AS found, f.provider_call_id FROM forwarding_checks f
@@ -61,77 +93,116 @@ public sealed class CallFlow(
             classified AS (
                 -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number.
                 -- A customer's call forwarded during the check has its own caller id and is answered as usual.
-                SELECT t.*, (t.check_pending AND ({call.From} = t.line
-                    OR ({call.ForwardedFrom} = t.protected_number AND {call.From} = t.protected_number))) AS is_check
+                SELECT t.*, (t.check_returned OR (t.check_pending AND ({call.From} = t.line
+                    OR ({call.ForwardedFrom} = t.protected_number AND {call.From} = t.protected_number)))) AS is_check
                 FROM target t
             ),
-            inserted AS (
-                INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, billable)
+            recorded AS (
+                INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, last_seen_at,
+                                   billable, reconcile_attempts)
                 SELECT {Guid.CreateVersion7()}, c.id, {call.ProviderCallId}, {call.From},
                        CASE WHEN c.live THEN 'Waiting' ELSE 'Fallback' END,
-                       CASE WHEN c.live THEN NULL ELSE 'NotLive' END, {now}, false
+                       CASE WHEN c.live THEN NULL ELSE 'NotLive' END, {now}, {now}, false, 0
                 FROM classified c WHERE NOT c.is_check
-                ON CONFLICT (provider_call_id) DO NOTHING
+                -- DO UPDATE (not DO NOTHING) so that a concurrent duplicate waits for the first and gets its row back;
+                -- the repeat is also evidence that the caller is still there.
+                ON CONFLICT (provider_call_id) DO UPDATE SET last_seen_at = GREATEST(calls.last_seen_at, excluded.last_seen_at)
                 RETURNING id, status
             )
             SELECT c.id AS business_id, c.name, c.language, c.fallback, c.backup_number, c.is_check, c.pending_check_call,
-                   COALESCE(i.id, existing.id) AS call_id, COALESCE(i.status, existing.status) AS status
-            FROM classified c
-            LEFT JOIN inserted i ON true
-            LEFT JOIN calls existing ON existing.provider_call_id = {call.ProviderCallId}
+                   r.id AS call_id, r.status
+            FROM classified c LEFT JOIN recorded r ON true
             """).ToListAsync(ct);
 
         if (rows is not [var row])
             return new IncomingDecision.UnknownLine();
         if (row.IsCheck)
         {
-            await ConfirmForwardingAsync(row.BusinessId, now, ct);
+            await ConfirmForwardingAsync(row.BusinessId, call.ProviderCallId, now, ct);
             return new IncomingDecision.ForwardingConfirmed(row.PendingCheckCall);
         }
         var callId = row.CallId!.Value;
-        return row.Status == nameof(CallStatus.Fallback)
-            ? new IncomingDecision.Fallback(callId, row.ToPlan())
-            : new IncomingDecision.Queue(callId);
+        return row.Status switch
+        {
+            nameof(CallStatus.Fallback) => new IncomingDecision.Fallback(callId, row.ToPlan()),
+            nameof(CallStatus.Ended) => new IncomingDecision.Over(),
+            _ => new IncomingDecision.Queue(callId),
+        };
     }
 
-    async Task ConfirmForwardingAsync(Guid businessId, DateTimeOffset now, CancellationToken ct)
+    async Task ConfirmForwardingAsync(Guid businessId, string returnCallId, DateTimeOffset now, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Database.ExecuteSqlAsync($"""
-            UPDATE forwarding_checks SET state = 'Passed', completed_at = {now}
+        var passed = await db.Database.ExecuteSqlAsync($"""
+            UPDATE forwarding_checks SET state = 'Passed', completed_at = {now}, return_call_id = {returnCallId}
             WHERE business_id = {businessId} AND state = 'Pending'
             """, ct);
-        await db.Set<Business>().Where(b => b.Id == businessId)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingVerifiedAt, now), ct);
+        if (passed > 0)
+            await db.Set<Business>().Where(b => b.Id == businessId)
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingVerifiedAt, now), ct);
         await transaction.CommitAsync(ct);
     }
 
     /// <summary>
-    /// Asked each time the caller's ringback ends. Past the overflow time a still-waiting call leaves the queue for
-    /// the fallback. The same row lock decides a claim racing this: exactly one of them changes the call.
+    /// Asked each time the caller's ringback ends, in one statement: the poll proves the caller is still there, and
+    /// past the overflow time a still-waiting call leaves the queue for the fallback (the same row lock decides a
+    /// claim racing this: exactly one of them changes the call). True when the caller must leave the queue.
     /// </summary>
-    public async Task<bool> OverflowIfDueAsync(Guid callId, CancellationToken ct)
+    public async Task<bool> WaitPollAsync(Guid callId, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        var deadline = now.AddSeconds(-options.Value.OverflowSeconds);
-        var overflowed = await db.Set<Call>()
-            .Where(c => c.Id == callId && c.Status == CallStatus.Waiting && c.ReceivedAt <= deadline)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallStatus.Fallback)
-                .SetProperty(c => c.Outcome, CallOutcome.Overflowed), ct) == 1;
+        var now = Now();
+        var deadline = now.AddSeconds(-settings.OverflowSeconds);
+        var rows = await db.Database.SqlQuery<PolledRow>($"""
+            UPDATE calls SET last_seen_at = {now},
+                status = CASE WHEN status = 'Waiting' AND received_at <= {deadline} THEN 'Fallback' ELSE status END,
+                outcome = CASE WHEN status = 'Waiting' AND received_at <= {deadline} THEN 'Overflowed' ELSE outcome END
+            WHERE id = {callId} AND status IN ('Waiting', 'Claimed')
+            RETURNING status, claimed_at
+            """).ToListAsync(ct);
+        if (rows is not [var row])
+            // Not waiting any more (overflowed already, or settled): whatever the queue thought, the caller moves on.
+            return true;
         // A caller still in the queue long after a claim was never bridged (the claiming instance died before
         // redirecting): the call waits again, so the next poll can overflow it or another operator take it.
-        if (!overflowed)
-            await queue.ReturnAsync(callId, Queue.PresenceState.Available, ct, claimedBefore: now - StaleClaim);
-        return overflowed;
+        if (row is { Status: nameof(CallStatus.Claimed), ClaimedAt: { } claimedAt } && claimedAt <= now - StaleClaim)
+            await queue.ReturnAsync(callId, PresenceState.Available, ct, claimedBefore: now - StaleClaim);
+        return row.Status == nameof(CallStatus.Fallback);
+    }
+
+    /// <summary>How long the operator's console rings before the caller goes back to the queue.</summary>
+    public const int OperatorRingSeconds = 20;
+
+    /// <summary>Redirecting a claimed caller takes well under a second; a claim this old was never carried out.</summary>
+    public static readonly TimeSpan StaleClaim = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The caller left the queue (the Enqueue action). A hang-up is the first proof that a waiting caller is gone;
+    /// an error sends them to the fallback. Null when nothing more is to be done for the caller.
+    /// </summary>
+    public async Task<FallbackPlan?> LeftQueueAsync(Guid callId, string? queueResult, CancellationToken ct)
+    {
+        switch (queueResult)
+        {
+            case "hangup":
+                await EndAsync(callId, Now(), providerFailed: false, ct);
+                return null;
+            case "error" or "system-error" or "queue-full":
+                await db.Set<Call>().Where(c => c.Id == callId && c.Status == CallStatus.Waiting)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.Status, CallStatus.Fallback)
+                        .SetProperty(c => c.Outcome, CallOutcome.Failed), ct);
+                return await FallbackPlanAsync(callId, ct);
+            case "leave":
+                return await FallbackPlanAsync(callId, ct);
+            default:
+                // bridged, redirected: the call goes on elsewhere and reports from there.
+                return null;
+        }
     }
 
     /// <summary>The operator did not pick up: the call goes back to the head of the queue, and the operator, whose
     /// phone did not ring through, is not offered the next call blindly.</summary>
     public Task<bool> ReturnToQueueAsync(Guid callId, CancellationToken ct) =>
-        queue.ReturnAsync(callId, Queue.PresenceState.Offline, ct);
-
-    /// <summary>Redirecting a claimed caller takes well under a second; a claim this old was never carried out.</summary>
-    static readonly TimeSpan StaleClaim = TimeSpan.FromSeconds(15);
+        queue.ReturnAsync(callId, PresenceState.Offline, ct);
 
     /// <summary>The fallback for a call that has been sent there (overflow, or an operator leg that failed late).</summary>
     public Task<FallbackPlan?> FallbackPlanAsync(Guid callId, CancellationToken ct) =>
@@ -140,33 +211,63 @@ public sealed class CallFlow(
                 (c, b) => new FallbackPlan(b.Name, b.Language, b.Fallback, b.BackupNumber))
             .FirstOrDefaultAsync(ct);
 
-    /// <summary>The operator a claimed call is being bridged to.</summary>
-    public Task<Guid?> ClaimingOperatorAsync(Guid callId, CancellationToken ct) =>
-        db.Set<Call>().Where(c => c.Id == callId && c.Status == CallStatus.Claimed)
-            .Select(c => c.OperatorId).FirstOrDefaultAsync(ct);
+    /// <summary>The provider fetches the instructions that dial the claiming operator: recorded, in one statement,
+    /// as the moment the bridge began. Without an operator: Waiting (dial nobody, queue again) or over (hang up).</summary>
+    public async Task<(Guid? OperatorId, bool Waiting)> BridgeAsync(Guid callId, CancellationToken ct)
+    {
+        var now = Now();
+        var operators = await db.Database.SqlQuery<Guid>($"""
+            UPDATE calls SET bridged_at = COALESCE(bridged_at, {now})
+            WHERE id = {callId} AND status = 'Claimed'
+            RETURNING operator_id AS "Value"
+            """).ToListAsync(ct);
+        if (operators is [var operatorId])
+            return (operatorId, false);
+        return (null, await db.Set<Call>().AnyAsync(c => c.Id == callId && c.Status == CallStatus.Waiting, ct));
+    }
 
     /// <summary>
-    /// The provider reports the operator's leg connected: the wait ends now. Within the answer SLA the call is
-    /// billable; later it never is. A repeated report changes nothing.
+    /// The provider reports the operator's leg connected at <paramref name="at"/> (its own timestamp when it gave one):
+    /// the wait ends then. A repeated report changes nothing; when the caller's end was heard first, this settles it.
     /// </summary>
-    public async Task OperatorAnsweredAsync(Guid callId, CancellationToken ct)
+    public async Task OperatorAnsweredAsync(Guid callId, DateTimeOffset? at, CancellationToken ct)
     {
-        // PostgreSQL keeps microseconds: compare at the precision the arrival time was stored with.
-        var now = clock.GetUtcNow();
-        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
+        var now = Now();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var call = await db.Set<Call>()
-            .FromSql($"SELECT * FROM calls WHERE id = {callId} AND answered_at IS NULL AND status = 'Claimed' FOR UPDATE")
-            .FirstOrDefaultAsync(ct);
-        if (call is null)
+        var call = await LockAsync(callId, ct);
+        if (call is not { Status: CallStatus.Claimed })
             return;
-        call.Status = CallStatus.Answered;
-        call.AnsweredAt = now;
-        call.Billable = now - call.ReceivedAt <= TimeSpan.FromSeconds(options.Value.AnswerSlaSeconds);
-        // In this transaction: the usage count locks the subscription row so simultaneous answers count in turn.
-        await usage.RecordAnsweredCallAsync(db, call, ct);
+        await MarkAnsweredAsync(call, at ?? now, ct);
+        if (call.EndedAt is { } ended)
+            await SettleAsync(call, ended, providerFailed: false, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// The Dial to the operator ended. Connected (DialCallStatus completed) proves the answer even if the leg's own
+    /// report was lost: the answer time is the end minus the connected duration. Then the call is over, since the
+    /// instructions that follow hang up. Not connected: the caller queues again, unless they hung up meanwhile.
+    /// </summary>
+    public async Task<DialVerdict> DialEndedAsync(Guid callId, bool connected, int? connectedSeconds, bool callerGone,
+        CancellationToken ct)
+    {
+        if (!connected && !callerGone)
+        {
+            await ReturnToQueueAsync(callId, ct);
+            return DialVerdict.Requeue;
+        }
+        var now = Now();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var call = await LockAsync(callId, ct);
+        if (call is null || call.Status == CallStatus.Ended)
+            return DialVerdict.HangUp;
+        if (connected && call.Status == CallStatus.Claimed)
+            await MarkAnsweredAsync(call, now.AddSeconds(-(connectedSeconds ?? 0)), ct);
+        await SettleAsync(call, call.EndedAt ?? now, providerFailed: false, ct);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return DialVerdict.HangUp;
     }
 
     public Task RecordVoicemailAsync(Guid callId, string recordingUrl, CancellationToken ct) =>
@@ -174,43 +275,174 @@ public sealed class CallFlow(
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.RecordingUrl, recordingUrl), ct);
 
     /// <summary>
-    /// The provider says the caller's call is over. Settles the outcome once (a repeated report changes nothing),
-    /// frees the operator for wrap-up, and tells the owner about a missed call in the same transaction.
+    /// The provider says the caller's call ended at <paramref name="at"/> (the status callback). Settles the outcome
+    /// once (a repeated report changes nothing). A bridged call with no word yet on whether the operator answered keeps
+    /// the end time and waits for that evidence (the Dial action, the leg's report, or reconciliation).
     /// </summary>
-    public async Task CallEndedAsync(string providerCallId, bool providerFailed, CancellationToken ct)
+    public async Task CallEndedAsync(string providerCallId, DateTimeOffset? at, bool providerFailed, CancellationToken ct)
     {
-        var now = clock.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var call = await db.Set<Call>()
-            .FromSql($"SELECT * FROM calls WHERE provider_call_id = {providerCallId} AND ended_at IS NULL FOR UPDATE")
-            .FirstOrDefaultAsync(ct);
-        if (call is null)
-        {
+        var now = Now();
+        if (!await EndAsync(providerCallId, at ?? now, providerFailed, ct))
             await FailForwardingCheckIfOursAsync(providerCallId, providerFailed, now, ct);
-            return;
+    }
+
+    /// <summary>
+    /// A claim found the caller already gone (the provider refused to redirect a call that is over): the call ends as
+    /// abandoned, its operator is free for the next caller, and the owner hears of it.
+    /// </summary>
+    public Task CallerGoneAsync(Guid callId, CancellationToken ct) =>
+        EndAsync(callId, Now(), providerFailed: false, ct);
+
+    /// <summary>False when no such call exists.</summary>
+    async Task<bool> EndAsync(CallKey which, DateTimeOffset at, bool providerFailed,
+        CancellationToken ct)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var call = await LockAsync(which, ct);
+        if (call is null)
+            return false;
+        if (call.Status == CallStatus.Ended)
+            return true;
+        if (call is { Status: CallStatus.Claimed, BridgedAt: not null })
+            call.EndedAt ??= at;
+        else
+            await SettleAsync(call, at, providerFailed, ct);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Settles a call that has stopped hearing from the provider with the provider's own record of it (and of the
+    /// operator's leg it dialled). <paramref name="record"/> null means the provider does not know the call, or could
+    /// not be reached for too long: the call is settled on the evidence at hand, so no call waits forever.
+    /// </summary>
+    public async Task<ReconcileFollowUp> ReconcileAsync(Guid callId, ProviderCallRecord? record,
+        IReadOnlyList<ProviderCallRecord> operatorLegs, CancellationToken ct)
+    {
+        var now = Now();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var call = await LockAsync(callId, ct);
+        if (call is null || call.Status == CallStatus.Ended)
+            return ReconcileFollowUp.None;
+        var followUp = ReconcileFollowUp.None;
+        var answeredLeg = operatorLegs.FirstOrDefault(l => l.WasAnswered);
+        if (call.Status == CallStatus.Claimed && answeredLeg is not null)
+            await MarkAnsweredAsync(call, answeredLeg.AnsweredAt ?? now, ct);
+
+        if (record is null || record.HasEnded)
+        {
+            var ended = record?.EndTime ?? call.EndedAt ?? call.LastSeenAt ?? now;
+            logger.LogInformation("Call {CallId} reconciled as ended ({Status}) at {EndedAt}", call.Id, record?.Status ?? "unknown", ended);
+            await SettleAsync(call, ended, providerFailed: record?.Failed ?? false, ct);
         }
-        call.EndedAt = now;
-        call.Outcome ??= call.Status switch
+        else
+        {
+            switch (call.Status)
+            {
+                case CallStatus.Waiting:
+                    call.LastSeenAt = now;
+                    if (call.ReceivedAt <= now.AddSeconds(-settings.OverflowSeconds))
+                    {
+                        call.Status = CallStatus.Fallback;
+                        call.Outcome = CallOutcome.Overflowed;
+                        followUp = ReconcileFollowUp.SendToFallback;
+                    }
+                    break;
+                case CallStatus.Claimed when call.BridgedAt is null:
+                    // The claim was never carried out and the caller is not polling: put them back in the queue.
+                    await OperatorPresence.SetAsync(db, call.OperatorId!.Value, PresenceState.Available, now, ct);
+                    call.Status = CallStatus.Waiting;
+                    call.OperatorId = null;
+                    call.ClaimedAt = null;
+                    call.LastSeenAt = now;
+                    followUp = ReconcileFollowUp.ReturnToQueue;
+                    break;
+            }
+            call.ReconcileAttempts = 0;
+            // A waiting caller is looked at again when silent again; others when their next report is overdue.
+            call.ReconcileAt = call.Status switch
+            {
+                CallStatus.Waiting => null,
+                CallStatus.Claimed => now + settings.ReportGrace,
+                _ => now + settings.RecheckLiveCall,
+            };
+        }
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return followUp;
+    }
+
+    /// <summary>The provider could not be reached about a call: look again later, less often each time.</summary>
+    public async Task<int> ProviderUnreachableAsync(Guid callId, CancellationToken ct)
+    {
+        var now = Now();
+        var attempts = await db.Database.SqlQuery<int>($"""
+            UPDATE calls SET reconcile_attempts = reconcile_attempts + 1 WHERE id = {callId} AND status <> 'Ended'
+            RETURNING reconcile_attempts AS "Value"
+            """).ToListAsync(ct);
+        if (attempts is not [var count])
+            return 0;
+        var delay = TimeSpan.FromTicks(Math.Min(settings.FirstReconcileRetry.Ticks << Math.Min(count - 1, 20), settings.MaxReconcileRetry.Ticks));
+        await db.Set<Call>().Where(c => c.Id == callId).ExecuteUpdateAsync(s => s.SetProperty(c => c.ReconcileAt, now + delay), ct);
+        return count;
+    }
+
+    /// <summary>The call, locked until the transaction ends: concurrent transitions of one call run in turn, and each
+    /// sees what the one before it left.</summary>
+    Task<Call?> LockAsync(CallKey key, CancellationToken ct) => (key.Id is { } id
+            ? db.Set<Call>().FromSql($"SELECT * FROM calls WHERE id = {id} FOR UPDATE")
+            : db.Set<Call>().FromSql($"SELECT * FROM calls WHERE provider_call_id = {key.ProviderCallId} FOR UPDATE"))
+        .FirstOrDefaultAsync(ct);
+
+    /// <summary>Our id for a call, or the provider's.</summary>
+    readonly record struct CallKey(Guid? Id, string? ProviderCallId)
+    {
+        public static implicit operator CallKey(Guid id) => new(id, null);
+        public static implicit operator CallKey(string providerCallId) => new(null, providerCallId);
+    }
+
+    /// <summary>The operator's leg connected at <paramref name="at"/>: the wait ends then, and the bill follows the SLA.</summary>
+    async Task MarkAnsweredAsync(Call call, DateTimeOffset at, CancellationToken ct)
+    {
+        var now = Now();
+        // Provider clocks and ours differ a little: an answer is never before the call came, nor in the future.
+        at = at < call.ReceivedAt ? call.ReceivedAt : at > now ? now : at;
+        at = at.AddTicks(-(at.Ticks % TimeSpan.TicksPerMicrosecond));
+        call.Status = CallStatus.Answered;
+        call.AnsweredAt = at;
+        call.Billable = at - call.ReceivedAt <= TimeSpan.FromSeconds(settings.AnswerSlaSeconds);
+        // In this transaction: the usage count locks the subscription row so simultaneous answers count in turn.
+        await usage.RecordAnsweredCallAsync(db, call, ct);
+    }
+
+    /// <summary>
+    /// Ends a locked call with exactly one outcome: answered if an operator's leg connected, the fallback's reason if
+    /// it went there, otherwise abandoned (or failed, when the provider could not complete it). Frees the operator
+    /// (to wrap-up after a conversation) and tells the owner of a missed call, all in the caller's transaction.
+    /// </summary>
+    async Task SettleAsync(Call call, DateTimeOffset endedAt, bool providerFailed, CancellationToken ct)
+    {
+        var now = Now();
+        var before = call.Status;
+        call.Outcome ??= before switch
         {
             CallStatus.Answered => CallOutcome.Answered,
             _ when providerFailed => CallOutcome.Failed,
             _ => CallOutcome.Abandoned,
         };
-        if (call is { Status: CallStatus.Answered, OperatorId: { } operatorId })
-        {
-            // A summary written during the conversation leaves no wrap-up to do.
-            var summarised = await db.Set<Summaries.CallSummary>().AnyAsync(s => s.CallId == call.Id, ct);
-            await Queue.OperatorPresence.SetAsync(db, operatorId,
-                summarised ? Queue.PresenceState.Available : Queue.PresenceState.WrapUp, now, ct);
-        }
-        else if (call is { Status: CallStatus.Claimed, OperatorId: { } claimedBy })
-            // The caller hung up while being put through: the operator never talked to them and is free again.
-            await Queue.OperatorPresence.SetAsync(db, claimedBy, Queue.PresenceState.Available, now, ct);
+        call.EndedAt ??= endedAt;
         call.Status = CallStatus.Ended;
+        call.ReconcileAt = null;
+        if (call.OperatorId is { } operatorId && before is CallStatus.Claimed or CallStatus.Answered)
+        {
+            // A summary written during the conversation leaves no wrap-up to do; a caller who never reached the
+            // operator leaves nothing to wrap up either.
+            var wrapUp = before == CallStatus.Answered && !await db.Set<CallSummary>().AnyAsync(s => s.CallId == call.Id, ct);
+            await OperatorPresence.SetAsync(db, operatorId, wrapUp ? PresenceState.WrapUp : PresenceState.Available, now, ct);
+        }
         if (call.Outcome != CallOutcome.Answered)
             await NotifyMissedCallAsync(call, ct);
-        await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
     }
 
     async Task NotifyMissedCallAsync(Call call, CancellationToken ct)
@@ -240,6 +472,8 @@ public sealed class CallFlow(
         if (failed > 0)
             logger.LogInformation("Forwarding check call {ProviderCallId} failed", providerCallId);
     }
+
+    sealed record PolledRow(string Status, DateTimeOffset? ClaimedAt);
 
     sealed record IncomingRow(
         Guid BusinessId, string Name, string Language, string Fallback, string? BackupNumber,

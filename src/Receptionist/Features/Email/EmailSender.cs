@@ -17,6 +17,8 @@ sealed class EmailSender(
     public async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
     {
         var email = message.ReadPayload<EmailMessage>();
+        if (email.Skipped is { Count: > 0 } skipped)
+            logger.LogWarning("Email {MessageId} leaves out recipients it cannot be sent to: {Skipped}", email.MessageId, skipped);
         using var mime = ToMime(email);
         if (string.IsNullOrWhiteSpace(smtp.Host))
             await WriteToPickupDirectoryAsync(mime, email.MessageId, ct);
@@ -42,7 +44,7 @@ sealed class EmailSender(
 
     async Task SendOverSmtpAsync(string host, MimeMessage mime, CancellationToken ct)
     {
-        using var client = new SmtpClient { Timeout = (int)smtp.Timeout.TotalMilliseconds };
+        using var client = new RecipientTolerantSmtpClient(logger) { Timeout = (int)smtp.Timeout.TotalMilliseconds };
         await client.ConnectAsync(host, smtp.Port, smtp.Security, ct);
         if (!string.IsNullOrEmpty(smtp.Username))
             await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
@@ -62,4 +64,15 @@ sealed class EmailSender(
         await mime.WriteToAsync(partial, ct);
         File.Move(partial, path, overwrite: true);
     }
+}
+
+/// <summary>
+/// Sends to the recipients the server accepts: one address the server refuses (a mailbox that no longer exists) must
+/// not keep the email from the others. When the server accepts none, MailKit still fails the send.
+/// </summary>
+sealed class RecipientTolerantSmtpClient(ILogger logger) : SmtpClient
+{
+    protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, MailKit.Net.Smtp.SmtpResponse response) =>
+        logger.LogWarning("The mail server refused recipient {Recipient} of {MessageId}: {Code} {Response}",
+            mailbox.Address, message.MessageId, (int)response.StatusCode, response.Response);
 }

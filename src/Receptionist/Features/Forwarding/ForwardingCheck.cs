@@ -21,6 +21,8 @@ public sealed class ForwardingCheck
     public DateTimeOffset StartedAt { get; init; }
     public DateTimeOffset? CompletedAt { get; set; }
     public string? FailureReason { get; set; }
+    /// <summary>The forwarded call that passed the check: a retried delivery of its webhook is still recognised as ours.</summary>
+    public string? ReturnCallId { get; set; }
 
     /// <summary>A pending check past its timeout has failed; it is settled when read, so no timer is needed.</summary>
     public void ExpireIfOverdue(DateTimeOffset now)
@@ -45,6 +47,8 @@ sealed class ForwardingCheckConfiguration : IEntityTypeConfiguration<ForwardingC
         // The incoming-call webhook looks for a business's pending check.
         b.HasIndex(x => x.BusinessId).HasFilter("state = 'Pending'").HasDatabaseName("ix_forwarding_checks_pending");
         b.HasIndex(x => x.ProviderCallId);
+        b.Property(x => x.ReturnCallId).HasMaxLength(64);
+        b.HasIndex(x => x.ReturnCallId).IsUnique().HasFilter("return_call_id IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Cascade);
     }
 }

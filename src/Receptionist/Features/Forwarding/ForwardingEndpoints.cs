@@ -49,9 +49,9 @@ public static class ForwardingEndpoints
         return TypedResults.Ok(ForwardingInstructions.For(row.Line, seconds, row.Business.Language));
     }
 
-    static async Task<Results<Accepted<ForwardingCheckResponse>, NotFound, ProblemHttpResult>> StartForwardingCheck(
+    static async Task<Results<Accepted<ForwardingCheckResponse>, NotFound, ProblemHttpResult, ProblemHttpResultWithRetryAfter>> StartForwardingCheck(
         Guid id, AppDbContext db, CurrentUser owner, ITelephonyProvider telephony, IOptions<AppOptions> app,
-        TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
+        ServedNumbers served, IOptions<ForwardingOptions> limits, TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
     {
         var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
@@ -61,6 +61,16 @@ public static class ForwardingEndpoints
         if (!telephony.IsConfigured)
             return TypedResults.Problem("The telephony provider is not configured, so no test call can be placed.",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telephony not configured");
+        // Numbers saved before the rule (or before the allowed countries changed) are still never called.
+        if (served.WhyNotServed(row.Business.ProtectedNumber) is { } notServed)
+            return TypedResults.Problem(notServed, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Number not served");
+
+        // One owner's checks are decided one at a time, so concurrent requests cannot all slip under the limits.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var ownerId = owner.Id;
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({ownerId.ToString()}, 13))", ct);
+        if (await TooSoonAsync(db, id, ownerId, limits.Value, clock.GetUtcNow(), ct) is { } refused)
+            return refused;
 
         var check = new ForwardingCheck { BusinessId = id, State = ForwardingCheckState.Pending, StartedAt = clock.GetUtcNow() };
         // A new check replaces any pending one, so the webhook matches at most one.
@@ -70,17 +80,20 @@ public static class ForwardingEndpoints
                 .SetProperty(c => c.CompletedAt, check.StartedAt), ct);
         db.Add(check);
         await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         try
         {
             check.ProviderCallId = await telephony.PlaceCallAsync(
                 new OutgoingCall(row.Line, row.Business.ProtectedNumber, CallInstructions.Fetch(app.Value.Url(CheckAnswerPath)), TimeoutSeconds: 60), ct);
         }
-        catch (TelephonyException e)
+        catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             logger.LogWarning(e, "Forwarding check call for business {BusinessId} could not be placed", id);
             check.State = ForwardingCheckState.Failed;
             check.CompletedAt = clock.GetUtcNow();
-            check.FailureReason = $"The test call could not be placed: {e.ProviderMessage ?? e.Message}";
+            check.FailureReason = e is TelephonyException { ProviderMessage: { } reason }
+                ? $"The test call could not be placed: {reason}"
+                : "The test call could not be placed: the telephony provider did not answer. Try again in a few minutes.";
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/api/businesses/{id}/forwarding/check", ToResponse(check));
@@ -97,6 +110,27 @@ public static class ForwardingEndpoints
         check.ExpireIfOverdue(clock.GetUtcNow());
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(ToResponse(check));
+    }
+
+    /// <summary>The per-business cooldown and the per-owner daily cap, as a 429 saying when the next check may run.</summary>
+    static async Task<ProblemHttpResultWithRetryAfter?> TooSoonAsync(
+        AppDbContext db, Guid businessId, Guid ownerId, ForwardingOptions limits, DateTimeOffset now, CancellationToken ct)
+    {
+        var last = await db.Set<ForwardingCheck>().Where(c => c.BusinessId == businessId).MaxAsync(c => (DateTimeOffset?)c.StartedAt, ct);
+        if (last is { } previous && now - previous < limits.CheckCooldown)
+            return Throttling.TooManyRequests(previous + limits.CheckCooldown - now,
+                $"A forwarding check ran at {previous:HH:mm:ss} UTC; the next one may start at {previous + limits.CheckCooldown:HH:mm:ss} UTC.");
+
+        var dayAgo = now.AddDays(-1);
+        var today = await db.Set<Business>().Where(b => b.OwnerId == ownerId)
+            .Join(db.Set<ForwardingCheck>(), b => b.Id, c => c.BusinessId, (b, c) => c.StartedAt)
+            .Where(startedAt => startedAt > dayAgo).OrderByDescending(startedAt => startedAt)
+            .Take(limits.ChecksPerOwnerPerDay).ToListAsync(ct);
+        if (today.Count < limits.ChecksPerOwnerPerDay)
+            return null;
+        var next = today[^1].AddDays(1); // when the oldest of the last N leaves the 24-hour window
+        return Throttling.TooManyRequests(next - now,
+            $"At most {limits.ChecksPerOwnerPerDay} forwarding checks a day; the next one may start at {next:yyyy-MM-dd HH:mm:ss} UTC.");
     }
 
     static ProblemHttpResult AwaitingLine() => TypedResults.Problem(

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Outbox;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Lines;
@@ -14,7 +15,7 @@ public sealed record LineResponse(Guid Id, string Number, Guid? BusinessId, Date
 public static class LineEndpoints
 {
     public static IServiceCollection AddLines(this IServiceCollection services) =>
-        services.AddScoped<LinePool>().AddScoped<LineProvisioning>();
+        services.AddScoped<LinePool>().AddOutboxHandler<LinePurchaseHandler>(LinePurchase.OutboxKind);
 
     public static IEndpointRouteBuilder MapLines(this IEndpointRouteBuilder app)
     {

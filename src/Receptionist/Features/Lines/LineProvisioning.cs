@@ -1,50 +1,92 @@
-using Npgsql;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Businesses;
+using Receptionist.Features.Outbox;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Lines;
 
-/// <summary>
-/// When the pool has no free line and the telephony provider is configured, buys a local number in the
-/// business's country, with its webhooks pointed at us, and assigns it. Any failure leaves the business
-/// awaiting a line (an admin can add one to the pool, which assigns it at once).
-/// </summary>
-public sealed class LineProvisioning(AppDbContext db, ITelephonyProvider telephony, TimeProvider clock, ILogger<LineProvisioning> logger)
+/// <summary>A business that has paid and has no line from the pool: buy it one.</summary>
+public sealed record LinePurchase(Guid BusinessId)
 {
-    public async Task<string?> BuyForAsync(Guid businessId, string protectedNumber, CancellationToken ct)
+    public const string OutboxKind = "line-purchase";
+}
+
+/// <summary>
+/// Numbers are bought only for paying businesses (the platform spends money only for paying customers), and off the
+/// request path: a purchase is requested in the transaction that records the payment, and the outbox carries it out,
+/// retrying while the provider is down. Until then the business shows it awaits its line.
+/// </summary>
+public static class LineProvisioning
+{
+    /// <summary>
+    /// Requests a line for a business that has none, in the caller's transaction (its SaveChanges writes both).
+    /// Nothing happens when the provider cannot sell numbers here: an admin adds lines to the pool instead.
+    /// </summary>
+    public static async Task RequestLineIfNoneAsync(AppDbContext db, TwilioOptions telephony, Guid businessId,
+        DateTimeOffset now, CancellationToken ct)
     {
-        if (!telephony.IsConfigured)
-            return null;
+        if (!telephony.IsConfigured || await db.Set<ReceptionistLine>().AnyAsync(l => l.BusinessId == businessId, ct))
+            return;
+        db.Add(OutboxMessage.Create(LinePurchase.OutboxKind, new LinePurchase(businessId), now));
+    }
+
+    /// <summary>The label a business's purchased number carries at the provider.</summary>
+    public static string Label(Guid businessId) => $"receptionist-business-{businessId:N}";
+}
+
+/// <summary>
+/// Carries out a <see cref="LinePurchase"/>. Safe to run again: a business that has a line by now gets none, and a
+/// number bought by an attempt that died before recording it is found at the provider by its label, not bought twice.
+/// </summary>
+sealed class LinePurchaseHandler(AppDbContext db, ITelephonyProvider telephony, TimeProvider clock, ILogger<LinePurchaseHandler> logger)
+    : IOutboxHandler
+{
+    public async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
+    {
+        var businessId = message.ReadPayload<LinePurchase>().BusinessId;
+        // One purchase per business at a time, whichever instance runs it: the second waits, then finds the line.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtext({LineProvisioning.Label(businessId)}))", ct);
+        var business = await db.Set<Business>().Where(b => b.Id == businessId).Select(b => new { b.ProtectedNumber }).FirstOrDefaultAsync(ct);
+        if (business is null || await db.Set<ReceptionistLine>().AnyAsync(l => l.BusinessId == businessId, ct))
+            return;
+
+        var label = LineProvisioning.Label(businessId);
+        var number = await telephony.FindOwnedNumberAsync(label, ct);
+        if (number is null)
+        {
+            var region = E164.RegionOf(business.ProtectedNumber);
+            var offered = await telephony.FindAvailableNumbersAsync(region, areaCode: null, ct);
+            if (offered.Count == 0)
+                throw new InvalidOperationException($"The provider offers no numbers for {region} right now.");
+            number = await telephony.BuyNumberAsync(NumberToBuy.Exactly(offered[0]), label, ct);
+        }
+
+        var now = clock.GetUtcNow();
+        db.Add(new ReceptionistLine
+        {
+            Number = number.Number, ProviderSid = number.ProviderId, BusinessId = businessId, AddedAt = now, AssignedAt = now,
+        });
         try
         {
-            var offered = await telephony.FindAvailableNumbersAsync(E164.RegionOf(protectedNumber), areaCode: null, ct);
-            if (offered.Count == 0)
-            {
-                logger.LogWarning("The provider offers no numbers for {Region}; business {BusinessId} awaits a line",
-                    E164.RegionOf(protectedNumber), businessId);
-                return null;
-            }
-            var bought = await telephony.BuyNumberAsync(NumberToBuy.Exactly(offered[0]), ct);
-            var now = clock.GetUtcNow();
-            db.Add(new ReceptionistLine
-            {
-                Number = bought.Number, ProviderSid = bought.ProviderId, BusinessId = businessId, AddedAt = now, AssignedAt = now,
-            });
             await db.SaveChangesAsync(ct);
-            return bought.Number;
-        }
-        catch (TelephonyException e)
-        {
-            logger.LogWarning(e, "Could not buy a line for business {BusinessId}; it awaits one", businessId);
-            return null;
+            await transaction.CommitAsync(ct);
+            logger.LogInformation("Bought line {Number} for business {BusinessId}", number.Number, businessId);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // An admin's new pool line reached the business first; the bought number stays in the pool records.
-            logger.LogWarning(e, "Business {BusinessId} got a line while one was being bought", businessId);
-            return null;
+            // A pool line reached the business first (or the number is recorded already): keep the bought one in the pool.
+            await transaction.RollbackAsync(ct);
+            db.ChangeTracker.Clear();
+            logger.LogWarning("Business {BusinessId} got a line while {Number} was being bought; it joins the pool", businessId, number.Number);
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO receptionist_lines (id, number, provider_sid, added_at)
+                VALUES ({Guid.CreateVersion7(now)}, {number.Number}, {number.ProviderId}, {now})
+                ON CONFLICT DO NOTHING
+                """, ct);
         }
     }
 }

@@ -35,6 +35,15 @@ public sealed class OutboxMessage
         NextAttemptAt = now,
     };
 
+    /// <summary>A message that cannot be delivered at all: dead-lettered from the start, with the reason.</summary>
+    public static OutboxMessage Undeliverable<TPayload>(string kind, TPayload payload, DateTimeOffset now, string reason)
+    {
+        var message = Create(kind, payload, now);
+        message.DeadLetteredAt = now;
+        message.LastError = reason.Length <= 2000 ? reason : reason[..2000];
+        return message;
+    }
+
     public TPayload ReadPayload<TPayload>() =>
         JsonSerializer.Deserialize<TPayload>(Payload, JsonSerializerOptions.Web)
         ?? throw new JsonException($"Outbox message {Id} has an empty payload.");

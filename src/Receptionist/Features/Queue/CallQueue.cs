@@ -7,16 +7,19 @@ namespace Receptionist.Features.Queue;
 public sealed record ClaimedCallRow(Guid Id, Guid BusinessId, string ProviderCallId, string CallerNumber, DateTimeOffset ReceivedAt);
 
 /// <summary>The shared queue of every business's waiting calls, kept in PostgreSQL.</summary>
-public sealed class CallQueue(AppDbContext db, TimeProvider clock)
+public sealed class CallQueue(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Calls.CallOptions> options)
 {
     /// <summary>
     /// Gives an available operator the longest-waiting call, in one statement: the row lock with SKIP LOCKED means
     /// concurrent claims each get a different call, none is skipped, and an overflow of the same call cannot also win.
-    /// The operator becomes busy in the same statement. Null when the operator is not available or nobody waits.
+    /// The operator becomes busy in the same statement. Only a caller heard from recently is taken: one whose reports
+    /// stopped may be gone, and waits for reconciliation instead of blocking the queue. Null when the operator is not
+    /// available or nobody waits.
     /// </summary>
     public async Task<ClaimedCallRow?> ClaimNextAsync(Guid operatorId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        var heardSince = now.AddSeconds(-options.Value.CallerSilenceSeconds);
         var claimed = await db.Database.SqlQuery<ClaimedCallRow>($"""
             WITH me AS (
                 SELECT operator_id FROM operator_presence
@@ -24,7 +27,7 @@ public sealed class CallQueue(AppDbContext db, TimeProvider clock)
             ),
             next AS (
                 SELECT c.id FROM calls c
-                WHERE c.status = 'Waiting' AND EXISTS (SELECT 1 FROM me)
+                WHERE c.status = 'Waiting' AND c.last_seen_at >= {heardSince} AND EXISTS (SELECT 1 FROM me)
                 ORDER BY c.received_at, c.id
                 LIMIT 1 FOR UPDATE SKIP LOCKED
             ),

@@ -79,35 +79,49 @@ public static class QueueEndpoints
         }).ToList());
     }
 
+    /// <summary>How many callers found gone one claim request steps over before giving up for this time.</summary>
+    const int GoneCallersSkipped = 5;
+
     static async Task<Results<Ok<ClaimedCall>, NoContent, ProblemHttpResult>> ClaimNextCall(
-        AppDbContext db, CallQueue queue, ClaimedCallBuilder builder, CurrentUser me, ITelephonyProvider telephony,
+        AppDbContext db, CallQueue queue, CallFlow calls, ClaimedCallBuilder builder, CurrentUser me, ITelephonyProvider telephony,
         IOptions<AppOptions> app, ILogger<CallQueue> logger, CancellationToken ct)
     {
         var operatorId = me.Id;
-        var claimed = await queue.ClaimNextAsync(operatorId, ct);
-        if (claimed is null)
+        for (var attempt = 0; attempt <= GoneCallersSkipped; attempt++)
         {
-            var available = await db.Set<OperatorPresence>()
-                .AnyAsync(p => p.OperatorId == operatorId && p.State == PresenceState.Available, ct);
-            return available
-                ? TypedResults.NoContent()
-                : TypedResults.Problem("Set yourself available before taking calls.", statusCode: StatusCodes.Status409Conflict,
-                    title: "Not available");
-        }
+            var claimed = await queue.ClaimNextAsync(operatorId, ct);
+            if (claimed is null)
+            {
+                var available = await db.Set<OperatorPresence>()
+                    .AnyAsync(p => p.OperatorId == operatorId && p.State == PresenceState.Available, ct);
+                return available
+                    ? TypedResults.NoContent()
+                    : TypedResults.Problem("Set yourself available before taking calls.", statusCode: StatusCodes.Status409Conflict,
+                        title: "Not available");
+            }
 
-        try
-        {
-            await telephony.RedirectCallAsync(claimed.ProviderCallId,
-                CallInstructions.Fetch(app.Value.Url(TwilioCallWebhooks.BridgePath(claimed.Id))), ct);
+            try
+            {
+                await telephony.RedirectCallAsync(claimed.ProviderCallId,
+                    CallInstructions.Fetch(app.Value.Url(TwilioCallWebhooks.BridgePath(claimed.Id))), ct);
+                return TypedResults.Ok(await builder.BuildAsync(claimed, operatorId, ct));
+            }
+            catch (TelephonyException e) when (e.CallIsOver)
+            {
+                // The caller hung up and the reports saying so were lost: a dead call never blocks a live one. It ends
+                // as abandoned (the owner hears of it), the operator is free again, and takes the next caller.
+                logger.LogInformation("Call {CallId} was over when claimed; taking the next one", claimed.Id);
+                await calls.CallerGoneAsync(claimed.Id, ct);
+            }
+            catch (Exception e) when (TelephonyException.IsProviderFailure(e) || e is InvalidOperationException)
+            {
+                logger.LogWarning(e, "Could not bridge call {CallId}; it waits again", claimed.Id);
+                await queue.ReturnAsync(claimed.Id, PresenceState.Available, ct);
+                return TypedResults.Problem("The provider could not connect this caller; the call is back in the queue.",
+                    statusCode: StatusCodes.Status502BadGateway, title: "Bridge failed");
+            }
         }
-        catch (Exception e) when (e is TelephonyException or InvalidOperationException or HttpRequestException)
-        {
-            logger.LogWarning(e, "Could not bridge call {CallId}; it waits again", claimed.Id);
-            await queue.ReturnAsync(claimed.Id, PresenceState.Available, ct);
-            return TypedResults.Problem("The provider could not connect this caller; the call is back in the queue.",
-                statusCode: StatusCodes.Status502BadGateway, title: "Bridge failed");
-        }
-        return TypedResults.Ok(await builder.BuildAsync(claimed, operatorId, ct));
+        return TypedResults.NoContent();
     }
 
     static Results<Ok<OperatorEndpointToken>, ProblemHttpResult> IssueVoiceToken(ITelephonyProvider telephony, CurrentUser me) =>

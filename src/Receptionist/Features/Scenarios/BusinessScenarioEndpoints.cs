@@ -20,7 +20,7 @@ public static class BusinessScenarioEndpoints
     public static IEndpointRouteBuilder MapBusinessScenario(this IEndpointRouteBuilder app)
     {
         var owner = app.MapGroup("/api/businesses/{id:guid}/scenario").WithTags("Scenarios").RequireAuthorization(Policies.Owner);
-        owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario))
+        owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario)).RequireRateLimiting(Throttling.TemplatesPolicy)
             .WithSummary("Save a new scenario version (a built-in or the owner's own text) and make it current");
         owner.MapGet("/", GetScenario).WithName(nameof(GetScenario)).WithSummary("The business's current scenario version");
         return app;
@@ -46,9 +46,12 @@ public static class BusinessScenarioEndpoints
         {
             var compiled = renderer.Compile(text);
             if (!compiled.Succeeded)
-                return TypedResults.ValidationProblem(
-                    new Dictionary<string, string[]> { ["source"] = [compiled.Error.ToString()] },
-                    extensions: new Dictionary<string, object?> { ["line"] = compiled.Error.Line, ["column"] = compiled.Error.Column });
+                return SourceInvalid(compiled.Error);
+            // A template that parses but cannot render would first fail during a live call: every language is
+            // rendered once against a sample business now, and a failure is refused with its line and column.
+            foreach (var language in ScenarioLanguages.Supported)
+                if (renderer.Render(compiled.Value, ScenarioVariables.Sample(language, clock.GetUtcNow()), ct) is { Succeeded: false } failed)
+                    return SourceInvalid(failed.Error with { Message = $"{failed.Error.Message} (rendering for {language})" });
             source = text;
         }
         else
@@ -71,6 +74,10 @@ public static class BusinessScenarioEndpoints
         }
         return TypedResults.Ok(ToResponse(version));
     }
+
+    static ValidationProblem SourceInvalid(ScenarioError error) => TypedResults.ValidationProblem(
+        new Dictionary<string, string[]> { ["source"] = [error.ToString()] },
+        extensions: new Dictionary<string, object?> { ["line"] = error.Line, ["column"] = error.Column });
 
     static async Task<Results<Ok<ScenarioVersionResponse>, NotFound>> GetScenario(
         Guid id, AppDbContext db, CurrentUser owner, CancellationToken ct)

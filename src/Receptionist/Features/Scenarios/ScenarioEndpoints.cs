@@ -26,7 +26,8 @@ public static class ScenarioEndpoints
         var scenarios = app.MapGroup("/api/scenarios").WithTags("Scenarios").RequireAuthorization(Policies.Owner);
         scenarios.MapGet("/", ListBuiltInScenarios).WithName(nameof(ListBuiltInScenarios))
             .WithSummary("List the built-in scenarios, titled in the given language (ru-RU by default)");
-        scenarios.MapPost("/preview", PreviewScenario).WithName(nameof(PreviewScenario))
+        // Each preview renders owner-written text: throttled per owner (Throttling:TemplatesPerOwner).
+        scenarios.MapPost("/preview", PreviewScenario).WithName(nameof(PreviewScenario)).RequireRateLimiting(Throttling.TemplatesPolicy)
             .WithSummary("Render a scenario text with sample data, or say where it is wrong");
         return app;
     }

@@ -45,7 +45,15 @@ internal static partial class ScenarioParser
         {
             return e.Error;
         }
+        catch (RegexMatchTimeoutException)
+        {
+            // A line built to make the line patterns backtrack: refused in bounded time instead of parsed for seconds.
+            return new ScenarioError("A line of the scenario is too convoluted to read; write fields and outcomes one simple line each.");
+        }
     }
+
+    /// <summary>Each line pattern gets this long per line; honest lines take microseconds.</summary>
+    const int RegexTimeoutMs = 50;
 
     sealed class ScenarioSyntaxException(ScenarioError error) : Exception(error.Message)
     {
@@ -136,6 +144,8 @@ internal static partial class ScenarioParser
             var error = template.Messages.FirstOrDefault(m => m.Type == ParserMessageType.Error);
             if (error is not null)
                 throw Fail(body + error.Span.Start.Line, error.Message, error.Span.Start.Column + 1);
+            if (template.Page is { } page && ScenarioBounds.Check(page) is { } refused)
+                throw Fail(body + refused.Span.Start.Line, refused.Message, refused.Span.Start.Column + 1);
             return new(template, body);
         }
 
@@ -195,19 +205,19 @@ internal static partial class ScenarioParser
         }
     }
 
-    [GeneratedRegex(@"^(?<key>[A-Za-z]+)\s*(?:\((?<language>[^)]*)\))?\s*:(?<value>.*)$")]
+    [GeneratedRegex(@"^(?<key>[A-Za-z]+)\s*(?:\((?<language>[^)]*)\))?\s*:(?<value>.*)$", RegexOptions.None, matchTimeoutMilliseconds: RegexTimeoutMs)]
     private static partial Regex HeaderLine();
 
-    [GeneratedRegex(@"^##\s*(?<name>[A-Za-z]+)\s*(?:\((?<language>[^)]*)\))?$")]
+    [GeneratedRegex(@"^##\s*(?<name>[A-Za-z]+)\s*(?:\((?<language>[^)]*)\))?$", RegexOptions.None, matchTimeoutMilliseconds: RegexTimeoutMs)]
     private static partial Regex SectionHeader();
 
-    [GeneratedRegex(@"^[A-Za-z]{2}(?:-[A-Za-z]{2})?$")]
+    [GeneratedRegex(@"^[A-Za-z]{2}(?:-[A-Za-z]{2})?$", RegexOptions.None, matchTimeoutMilliseconds: RegexTimeoutMs)]
     private static partial Regex LanguageTag();
 
     // name: type(choices), required — Label   (the dash may be —, – or -)
-    [GeneratedRegex(@"^(?<name>[a-z][a-z0-9_]*)\s*:\s*(?<type>[a-z]+)\s*(?:\((?<choices>[^)]*)\))?(?:\s*,\s*(?<flags>[a-z]+))*\s*(?:[—–-]\s*(?<label>.*))?$")]
+    [GeneratedRegex(@"^(?<name>[a-z][a-z0-9_]*)\s*:\s*(?<type>[a-z]+)\s*(?:\((?<choices>[^)]*)\))?(?:\s*,\s*(?<flags>[a-z]+))*\s*(?:[—–-]\s*(?<label>.*))?$", RegexOptions.None, matchTimeoutMilliseconds: RegexTimeoutMs)]
     private static partial Regex FieldLine();
 
-    [GeneratedRegex(@"^(?<key>[a-z][a-z0-9_]*)\s*(?:[—–-]\s*(?<label>.*))?$")]
+    [GeneratedRegex(@"^(?<key>[a-z][a-z0-9_]*)\s*(?:[—–-]\s*(?<label>.*))?$", RegexOptions.None, matchTimeoutMilliseconds: RegexTimeoutMs)]
     private static partial Regex OutcomeLine();
 }

@@ -16,14 +16,28 @@ public interface ITelephonyProvider
     /// <summary>Local numbers on sale in a country (ISO 3166 alpha-2, e.g. "RU"), in E.164.</summary>
     Task<IReadOnlyList<string>> FindAvailableNumbersAsync(string countryCode, string? areaCode, CancellationToken ct);
 
-    /// <summary>Buys a number whose incoming calls and status changes come to this application's webhooks.</summary>
-    Task<ProvisionedNumber> BuyNumberAsync(NumberToBuy number, CancellationToken ct);
+    /// <summary>Buys a number whose incoming calls and status changes come to this application's webhooks, labelled
+    /// with <paramref name="label"/> so that a purchase repeated after a crash can find it.</summary>
+    Task<ProvisionedNumber> BuyNumberAsync(NumberToBuy number, string label, CancellationToken ct);
+
+    /// <summary>A number already bought under <paramref name="label"/>; null when there is none.</summary>
+    Task<ProvisionedNumber?> FindOwnedNumberAsync(string label, CancellationToken ct);
 
     /// <summary>Places an outgoing call (e.g. the forwarding check); returns the provider's call id.</summary>
     Task<string> PlaceCallAsync(OutgoingCall call, CancellationToken ct);
 
-    /// <summary>Replaces what a live call is doing with new instructions (bridge a queued caller, move it to the fallback).</summary>
+    /// <summary>
+    /// Replaces what a live call is doing with new instructions (bridge a queued caller, move it to the fallback).
+    /// Throws a <see cref="TelephonyException"/> whose <see cref="TelephonyException.CallIsOver"/> is true when the
+    /// call has already ended.
+    /// </summary>
     Task RedirectCallAsync(string callId, CallInstructions instructions, CancellationToken ct);
+
+    /// <summary>The provider's own record of a call; null when the provider does not know it.</summary>
+    Task<ProviderCallRecord?> GetCallAsync(string callId, CancellationToken ct);
+
+    /// <summary>The calls a call placed (an operator's leg dialled for a caller), newest first.</summary>
+    Task<IReadOnlyList<ProviderCallRecord>> GetChildCallsAsync(string parentCallId, CancellationToken ct);
 
     /// <summary>Ends a call; ending one that already ended is harmless.</summary>
     Task HangUpAsync(string callId, CancellationToken ct);
@@ -33,6 +47,23 @@ public interface ITelephonyProvider
     /// a claimed caller is bridged; null when the provider is not set up for browser endpoints.
     /// </summary>
     OperatorEndpointToken? CreateOperatorEndpointToken(Guid operatorId);
+}
+
+/// <summary>A call as the provider recorded it.</summary>
+/// <param name="Status">queued, ringing, in-progress, completed, busy, failed, no-answer or canceled.</param>
+/// <param name="Duration">Seconds the call was connected, once it has ended.</param>
+public sealed record ProviderCallRecord(string Id, string Status, DateTimeOffset? StartTime, DateTimeOffset? EndTime, int? Duration)
+{
+    public bool HasEnded => Status is "completed" or "busy" or "failed" or "no-answer" or "canceled";
+
+    /// <summary>Ended without ever connecting, on the provider's side (not a caller who hung up).</summary>
+    public bool Failed => Status is "busy" or "failed" or "no-answer";
+
+    /// <summary>Someone answered this call: it was connected for some time.</summary>
+    public bool WasAnswered => Status is "in-progress" || (Status == "completed" && Duration > 0);
+
+    /// <summary>When it was answered: its end minus the time it was connected.</summary>
+    public DateTimeOffset? AnsweredAt => EndTime is { } end && Duration is { } seconds ? end.AddSeconds(-seconds) : StartTime;
 }
 
 /// <param name="Identity">The name the bridge dials (the same one the console registers under).</param>
@@ -79,4 +110,16 @@ public sealed class TelephonyException(string message, HttpStatusCode statusCode
     public HttpStatusCode StatusCode { get; } = statusCode;
     public int? ProviderCode { get; } = providerCode;
     public string? ProviderMessage { get; } = providerMessage;
+
+    /// <summary>Twilio's 21220: "Call is not in-progress. Cannot redirect."</summary>
+    public const int CallNotInProgress = 21220;
+
+    /// <summary>The call this request was about has ended: nothing can be done with it any more.</summary>
+    /// <summary>The provider refused, failed, could not be reached or did not answer in time.</summary>
+    public static bool IsProviderFailure(Exception e) =>
+        // ExecutionRejectedException: the resilience pipeline's own refusals (timeout, open circuit).
+        e is TelephonyException or HttpRequestException or TimeoutException or Polly.ExecutionRejectedException
+            or OperationCanceledException;
+
+    public bool CallIsOver => ProviderCode == CallNotInProgress || (StatusCode == HttpStatusCode.NotFound && ProviderCode == 20404);
 }

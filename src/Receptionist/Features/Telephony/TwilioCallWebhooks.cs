@@ -15,7 +15,6 @@ public static class TwilioCallWebhooks
 {
     public const string QueueName = "receptionist";
     const int VoicemailMaxSeconds = 120;
-    const int RingOperatorSeconds = 20;
     const int RingBackupSeconds = 25;
 
     public static RouteGroupBuilder MapTwilioCallWebhooks(this RouteGroupBuilder twilio)
@@ -28,11 +27,13 @@ public static class TwilioCallWebhooks
         twilio.MapPost("/operator-leg", OperatorLegAnswered).WithName(nameof(OperatorLegAnswered)).WithSummary("Twilio: operator leg events");
         twilio.MapPost("/dial-result", OperatorDialEnded).WithName(nameof(OperatorDialEnded)).WithSummary("Twilio: the operator dial ended");
         twilio.MapPost("/backup-result", BackupDialEnded).WithName(nameof(BackupDialEnded)).WithSummary("Twilio: the backup-number dial ended");
+        twilio.MapPost("/fallback", SendToFallback).WithName(nameof(SendToFallback)).WithSummary("Twilio: a caller moved to the fallback by reconciliation");
         twilio.MapPost("/voicemail", VoicemailRecorded).WithName(nameof(VoicemailRecorded)).WithSummary("Twilio: a voicemail was recorded");
         return twilio;
     }
 
     public static string BridgePath(Guid callId) => $"/telephony/twilio/bridge?call={callId}";
+    public static string FallbackPath(Guid callId) => $"/telephony/twilio/fallback?call={callId}";
 
     static async Task<TwiMLResponse> IncomingCall(TwilioVoiceRequest request, CallFlow calls, ITelephonyProvider telephony,
         IOptions<AppOptions> app, ILogger<CallFlow> logger, CancellationToken ct)
@@ -49,6 +50,8 @@ public static class TwilioCallWebhooks
                 if (confirmed.TestCallProviderId is { } testCall)
                     await HangUpQuietlyAsync(telephony, testCall, logger, ct);
                 return TwiML.Response(TwiML.Hangup());
+            case IncomingDecision.Over:
+                return TwiML.Response(TwiML.Hangup());
             default:
                 return TwiML.Response(TwiML.Reject());
         }
@@ -57,51 +60,57 @@ public static class TwilioCallWebhooks
     static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
     {
         if (request.CallStatus is "completed" or "failed" or "busy" or "no-answer" or "canceled")
-            await calls.CallEndedAsync(request.CallSid, providerFailed: request.CallStatus is "failed" or "busy" or "no-answer", ct);
+            await calls.CallEndedAsync(request.CallSid, request.Timestamp,
+                providerFailed: request.CallStatus is "failed" or "busy" or "no-answer", ct);
         return TypedResults.NoContent();
     }
 
     static async Task<TwiMLResponse> QueueWait(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct) =>
-        await calls.OverflowIfDueAsync(call, ct)
+        await calls.WaitPollAsync(call, ct)
             ? TwiML.Response(TwiML.Leave())
             : TwiML.Response(TwiML.Play(app.Value.Url("/audio/ringback.wav")));
 
-    /// <summary>After Leave (overflow) or a queue error the caller goes to the fallback; other results need nothing.</summary>
+    /// <summary>A caller who hung up in the queue is gone; after Leave (overflow) or a queue error the caller goes to
+    /// the fallback; other results (bridged, redirected) need nothing.</summary>
     static async Task<TwiMLResponse> LeftQueue(Guid call, TwilioVoiceRequest request, CallFlow calls,
-        IOptions<AppOptions> app, CancellationToken ct)
-    {
-        if (request.QueueResult is not ("leave" or "error" or "system-error"))
-            return TwiML.Response();
-        var plan = await calls.FallbackPlanAsync(call, ct);
-        return plan is null ? TwiML.Response(TwiML.Hangup()) : Fallback(call, plan, app.Value);
-    }
+        IOptions<AppOptions> app, CancellationToken ct) =>
+        await calls.LeftQueueAsync(call, request.QueueResult, ct) is { } plan
+            ? Fallback(call, plan, app.Value)
+            : TwiML.Response();
+
+    /// <summary>Reconciliation moved a caller whose wait polls stopped to the fallback.</summary>
+    static async Task<TwiMLResponse> SendToFallback(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct) =>
+        await calls.FallbackPlanAsync(call, ct) is { } plan ? Fallback(call, plan, app.Value) : TwiML.Response(TwiML.Hangup());
 
     static async Task<TwiMLResponse> BridgeToOperator(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct)
     {
-        var operatorId = await calls.ClaimingOperatorAsync(call, ct);
+        var (operatorId, waiting) = await calls.BridgeAsync(call, ct);
         if (operatorId is null)
-            return Enqueue(call, app.Value);
+            // Claimed no longer: waiting again (the caller queues), or over (a late repeat: nothing to do).
+            return waiting ? Enqueue(call, app.Value) : TwiML.Response(TwiML.Hangup());
         return TwiML.Response(TwiML.Dial(
             TwiML.Client(TwilioProvider.OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
-            timeout: RingOperatorSeconds, answerOnBridge: true,
+            timeout: CallFlow.OperatorRingSeconds, answerOnBridge: true,
             action: app.Value.Url($"/telephony/twilio/dial-result?call={call}")));
     }
 
     static async Task<NoContent> OperatorLegAnswered(Guid call, TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
     {
         if (request.CallStatus is "in-progress" or "answered")
-            await calls.OperatorAnsweredAsync(call, ct);
+            await calls.OperatorAnsweredAsync(call, request.Timestamp, ct);
         return TypedResults.NoContent();
     }
 
-    /// <summary>The operator's leg ended: after a conversation the call is over; unanswered, the caller queues again.</summary>
+    /// <summary>
+    /// The operator's dial ended: connected, it proves the conversation (even when the leg's own report was lost) and
+    /// the call is over; unanswered, the caller queues again, unless they hung up meanwhile.
+    /// </summary>
     static async Task<TwiMLResponse> OperatorDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
         IOptions<AppOptions> app, CancellationToken ct)
     {
-        if (request.DialCallStatus == "completed")
-            return TwiML.Response(TwiML.Hangup());
-        await calls.ReturnToQueueAsync(call, ct);
-        return Enqueue(call, app.Value);
+        var verdict = await calls.DialEndedAsync(call, connected: request.DialCallStatus is "completed" or "answered",
+            request.DialCallDuration, callerGone: request.CallStatus is "completed" or "canceled", ct);
+        return verdict == DialVerdict.Requeue ? Enqueue(call, app.Value) : TwiML.Response(TwiML.Hangup());
     }
 
     static async Task<TwiMLResponse> BackupDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
@@ -148,7 +157,7 @@ public static class TwilioCallWebhooks
         {
             await telephony.HangUpAsync(callId, ct);
         }
-        catch (TelephonyException e)
+        catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             // The forwarded leg is hung up by our TwiML anyway; the test leg ends with it.
             logger.LogWarning(e, "Could not hang up the forwarding-check call {CallId}", callId);

@@ -31,11 +31,12 @@ public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twil
             .Select(n => n.GetProperty("phone_number").GetString()!)];
     }
 
-    public async Task<ProvisionedNumber> BuyNumberAsync(NumberToBuy number, CancellationToken ct)
+    public async Task<ProvisionedNumber> BuyNumberAsync(NumberToBuy number, string label, CancellationToken ct)
     {
         var form = new List<KeyValuePair<string, string>>
         {
             number.PhoneNumber is { } exact ? new("PhoneNumber", exact) : new("AreaCode", number.AreaCode!),
+            new("FriendlyName", label),
             new("VoiceUrl", app.Value.Url(VoicePath).AbsoluteUri),
             new("VoiceMethod", "POST"),
             new("StatusCallback", app.Value.Url(StatusPath).AbsoluteUri),
@@ -44,6 +45,16 @@ public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twil
         using var answer = await SendAsync(HttpMethod.Post, "IncomingPhoneNumbers.json", form, idempotent: false, ct);
         return new ProvisionedNumber(answer.RootElement.GetProperty("phone_number").GetString()!,
             answer.RootElement.GetProperty("sid").GetString()!);
+    }
+
+    public async Task<ProvisionedNumber?> FindOwnedNumberAsync(string label, CancellationToken ct)
+    {
+        using var answer = await SendAsync(HttpMethod.Get, "IncomingPhoneNumbers.json?FriendlyName=" + Uri.EscapeDataString(label),
+            form: null, idempotent: true, ct);
+        return answer.RootElement.TryGetProperty("incoming_phone_numbers", out var numbers) && numbers.ValueKind == JsonValueKind.Array
+            ? numbers.EnumerateArray().Select(n => new ProvisionedNumber(n.GetProperty("phone_number").GetString()!, n.GetProperty("sid").GetString()!))
+                .FirstOrDefault()
+            : null;
     }
 
     public async Task<string> PlaceCallAsync(OutgoingCall call, CancellationToken ct)
@@ -64,7 +75,45 @@ public sealed class TwilioProvider(HttpClient http, IOptions<TwilioOptions> twil
     // Not idempotent: a repeated redirect restarts the instructions (e.g. dials the operator twice).
     public async Task RedirectCallAsync(string callId, CallInstructions instructions, CancellationToken ct)
     {
-        using var _ = await SendAsync(HttpMethod.Post, CallResource(callId), InstructionFields(instructions), idempotent: false, ct);
+        using var answer = await SendAsync(HttpMethod.Post, CallResource(callId), InstructionFields(instructions), idempotent: false, ct);
+        // Twilio answers 21220 for a call that is over; should it answer with the ended call instead, that is the same.
+        if (ReadCall(answer.RootElement) is { HasEnded: true } ended)
+            throw new TelephonyException($"Call {callId} has already ended ({ended.Status}).", System.Net.HttpStatusCode.BadRequest,
+                TelephonyException.CallNotInProgress, "Call is not in-progress. Cannot redirect.");
+    }
+
+    public async Task<ProviderCallRecord?> GetCallAsync(string callId, CancellationToken ct)
+    {
+        try
+        {
+            using var answer = await SendAsync(HttpMethod.Get, CallResource(callId), form: null, idempotent: true, ct);
+            return ReadCall(answer.RootElement);
+        }
+        catch (TelephonyException e) when (e.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<ProviderCallRecord>> GetChildCallsAsync(string parentCallId, CancellationToken ct)
+    {
+        using var answer = await SendAsync(HttpMethod.Get, "Calls.json?ParentCallSid=" + Uri.EscapeDataString(parentCallId),
+            form: null, idempotent: true, ct);
+        return answer.RootElement.TryGetProperty("calls", out var calls) && calls.ValueKind == JsonValueKind.Array
+            ? [.. calls.EnumerateArray().Select(ReadCall).OfType<ProviderCallRecord>()]
+            : [];
+    }
+
+    /// <summary>Twilio's Call resource: sid, status, start_time and end_time (RFC 2822), duration (seconds, as a string).</summary>
+    static ProviderCallRecord? ReadCall(JsonElement call)
+    {
+        string? Text(string name) => call.ValueKind == JsonValueKind.Object && call.TryGetProperty(name, out var value)
+            && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        DateTimeOffset? Time(string name) => TwilioTime.Parse(Text(name));
+        if (Text("sid") is not { } sid || Text("status") is not { } status)
+            return null;
+        return new ProviderCallRecord(sid, status, Time("start_time"), Time("end_time"),
+            int.TryParse(Text("duration"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : null);
     }
 
     public async Task HangUpAsync(string callId, CancellationToken ct)

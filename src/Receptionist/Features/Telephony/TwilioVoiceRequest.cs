@@ -17,6 +17,8 @@ public sealed record TwilioVoiceRequest(string CallSid, string AccountSid, strin
 
     // Status callback.
     public int? CallDuration { get; init; }
+    /// <summary>When the reported event happened (status callbacks); null on other webhooks.</summary>
+    public DateTimeOffset? Timestamp { get; init; }
     public int? SequenceNumber { get; init; }
 
     // Enqueue action and wait URL.
@@ -56,6 +58,7 @@ public sealed record TwilioVoiceRequest(string CallSid, string AccountSid, strin
             CallerName = Optional(nameof(CallerName)),
             ParentCallSid = Optional(nameof(ParentCallSid)),
             CallDuration = Number(nameof(CallDuration)),
+            Timestamp = TwilioTime.Parse(Optional(nameof(Timestamp))),
             SequenceNumber = Number(nameof(SequenceNumber)),
             QueueResult = Optional(nameof(QueueResult)),
             QueueTime = Number(nameof(QueueTime)),
@@ -85,5 +88,22 @@ static class TwilioForm
         {
             return null;
         }
+    }
+}
+
+/// <summary>Twilio writes times as RFC 2822 ("Mon, 16 Aug 2010 03:45:01 +0000").</summary>
+static class TwilioTime
+{
+    public static DateTimeOffset? Parse(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+            return null;
+        var t = text.Trim();
+        // .NET's zone pattern wants "+00:00"; RFC 2822 writes "+0000".
+        if (t.Length > 5 && t[^5] is '+' or '-' && t[^4..].All(char.IsAsciiDigit))
+            t = t[..^2] + ":" + t[^2..];
+        return DateTimeOffset.TryParseExact(t, "ddd, dd MMM yyyy HH:mm:ss zzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            || DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out at)
+            ? at : null;
     }
 }

@@ -40,6 +40,28 @@ public sealed class ForwardingCheckTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task TheReturningCallDeliveredEightTimesAtOnceAndRetriedLaterIsNeverTakenForACustomersCall()
+    {
+        var (business, _) = await StartCheckAsync();
+        var forwardedSid = $"CA{Guid.NewGuid():N}";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            app.IncomingCallAsync(forwardedSid, business.Line, business.Line, forwardedFrom: business.ProtectedNumber)));
+        app.Clock.Advance(TimeSpan.FromSeconds(20));
+        var retried = await app.IncomingCallAsync(forwardedSid, business.Line, business.Line, forwardedFrom: business.ProtectedNumber);
+
+        foreach (var response in responses.Append(retried))
+        {
+            var twiml = XDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).Root!;
+            Assert.Equal("Hangup", Assert.Single(twiml.Elements()).Name.LocalName);
+        }
+        Assert.Null(await app.ScalarAsync<string>("SELECT status FROM calls WHERE provider_call_id = $1", forwardedSid));
+        Assert.Equal(0L, await app.EmailsToAsync(business));
+        var check = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/forwarding/check", Ct);
+        Assert.Equal("passed", check.GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task ACustomersCallForwardedDuringTheCheckIsAnsweredAsUsualAndDoesNotPassIt()
     {
         var (business, _) = await StartCheckAsync();

@@ -31,7 +31,8 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
         var answeredBefore = int.Parse(await page.Locator("#today-answered").TextContentAsync() ?? "0");
 
         var sid = $"CA{Guid.NewGuid():N}";
-        (await app.IncomingCallAsync(sid, "+79165550123", business.Line)).EnsureSuccessStatusCode();
+        var incoming = await app.IncomingCallAsync(sid, "+79165550123", business.Line);
+        Assert.True(incoming.IsSuccessStatusCode, await incoming.Content.ReadAsStringAsync(Ct));
         // Pushed to the page through the server-sent events: nobody reloads it.
         await Assertions.Expect(page.Locator("#waiting")).ToHaveTextAsync("1");
 
@@ -57,6 +58,9 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
         const string password = "owner-password-1";
         (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password }, Ct)).EnsureSuccessStatusCode();
         var owner = await app.SignInAsync(email, password);
+        // A line in the pool first: a business left waiting for one would take the next test's line.
+        (await (await app.AdminAsync()).PostAsJsonAsync("/api/admin/lines", new { number = $"+7495{Random.Shared.Next(4_000_000, 4_999_999)}" }, Ct))
+            .EnsureSuccessStatusCode();
         var created = await owner.PostAsJsonAsync("/api/businesses", new
         {
             name = "Цветы у дома", protectedNumber = $"+7916{Random.Shared.Next(1_000_000, 9_999_999)}", timeZone = "Europe/Moscow",

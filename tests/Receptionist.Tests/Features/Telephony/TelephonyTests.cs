@@ -225,7 +225,7 @@ public sealed class TelephonyTests(TelephonyApp app) : IClassFixture<TelephonyAp
     [Fact]
     public async Task BuyingANumberPointsItsWebhooksAtThePublicUrl()
     {
-        var number = await Provider().BuyNumberAsync(NumberToBuy.Exactly("+74951110001"), Ct);
+        var number = await Provider().BuyNumberAsync(NumberToBuy.Exactly("+74951110001"), "label-1", Ct);
 
         Assert.Equal("+74951110001", number.Number);
         Assert.StartsWith("PN", number.ProviderId);
@@ -241,7 +241,7 @@ public sealed class TelephonyTests(TelephonyApp app) : IClassFixture<TelephonyAp
     [Fact]
     public async Task BuyingByAreaCodeSendsOnlyTheAreaCode()
     {
-        var number = await Provider().BuyNumberAsync(NumberToBuy.InAreaCode("628"), Ct);
+        var number = await Provider().BuyNumberAsync(NumberToBuy.InAreaCode("628"), "label-2", Ct);
 
         var request = Assert.Single(app.Twilio.Requests, r => r.Form.GetValueOrDefault("AreaCode") == "628");
         Assert.DoesNotContain("PhoneNumber", request.Form.Keys);

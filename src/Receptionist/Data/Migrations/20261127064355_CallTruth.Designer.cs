@@ -13,8 +13,8 @@ using Receptionist.Data;
 namespace Receptionist.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127064156_OperatorStateIntervals")]
-    partial class OperatorStateIntervals
+    [Migration("20261127064355_CallTruth")]
+    partial class CallTruth
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -483,6 +483,10 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("billable");
 
+                    b.Property<DateTimeOffset?>("BridgedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("bridged_at");
+
                     b.Property<Guid>("BusinessId")
                         .HasColumnType("uuid")
                         .HasColumnName("business_id");
@@ -500,6 +504,10 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
+
+                    b.Property<DateTimeOffset?>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
 
                     b.Property<Guid?>("OperatorId")
                         .HasColumnType("uuid")
@@ -519,6 +527,14 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<DateTimeOffset?>("ReconcileAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reconcile_at");
+
+                    b.Property<int>("ReconcileAttempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("reconcile_attempts");
 
                     b.Property<string>("RecordingUrl")
                         .HasMaxLength(500)
@@ -546,7 +562,8 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_calls_provider_call_id");
 
                     b.HasIndex("ReceivedAt")
-                        .HasDatabaseName("ix_calls_received_at");
+                        .HasDatabaseName("ix_calls_in_progress")
+                        .HasFilter("status <> 'Ended'");
 
                     b.HasIndex("BusinessId", "AnsweredAt")
                         .HasDatabaseName("ix_calls_business_id_answered_at")
@@ -590,6 +607,11 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("provider_call_id");
 
+                    b.Property<string>("ReturnCallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("return_call_id");
+
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
@@ -609,6 +631,11 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("ProviderCallId")
                         .HasDatabaseName("ix_forwarding_checks_provider_call_id");
+
+                    b.HasIndex("ReturnCallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_forwarding_checks_return_call_id")
+                        .HasFilter("return_call_id IS NOT NULL");
 
                     b.ToTable("forwarding_checks", (string)null);
                 });
@@ -663,50 +690,6 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_receptionist_lines_number");
 
                     b.ToTable("receptionist_lines", (string)null);
-                });
-
-            modelBuilder.Entity("Receptionist.Features.Metrics.OperatorStateInterval", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("id");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
-
-                    b.Property<DateTimeOffset?>("EndedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("ended_at");
-
-                    b.Property<Guid>("OperatorId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("operator_id");
-
-                    b.Property<DateTimeOffset>("StartedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("started_at");
-
-                    b.Property<string>("State")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("state");
-
-                    b.HasKey("Id")
-                        .HasName("pk_operator_state_intervals");
-
-                    b.HasIndex("EndedAt")
-                        .HasDatabaseName("ix_operator_state_intervals_ended_at");
-
-                    b.HasIndex("OperatorId")
-                        .IsUnique()
-                        .HasDatabaseName("ix_operator_state_intervals_open")
-                        .HasFilter("ended_at IS NULL");
-
-                    b.HasIndex("StartedAt", "OperatorId")
-                        .HasDatabaseName("ix_operator_state_intervals_started_at_operator_id");
-
-                    b.ToTable("operator_state_intervals", (string)null);
                 });
 
             modelBuilder.Entity("Receptionist.Features.Outbox.OutboxMessage", b =>
@@ -998,16 +981,6 @@ namespace Receptionist.Data.Migrations
                         .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_receptionist_lines_businesses_business_id");
-                });
-
-            modelBuilder.Entity("Receptionist.Features.Metrics.OperatorStateInterval", b =>
-                {
-                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
-                        .WithMany()
-                        .HasForeignKey("OperatorId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_operator_state_intervals_users_operator_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Queue.OperatorPresence", b =>

@@ -1,0 +1,55 @@
+namespace Receptionist.Infrastructure;
+
+/// <summary>
+/// What must be decided before anything starts: settings Production cannot run without, and which command the
+/// process was started for. A failure is one readable line on standard error and a non-zero exit.
+/// </summary>
+public static class StartupChecks
+{
+    /// <summary>
+    /// In Production the embedded cluster would silently keep customer data on a machine's disk, and a default
+    /// public base URL would make every provider webhook fail its signature check: both must be set.
+    /// </summary>
+    public static string? ProductionSettingsMissing(WebApplicationBuilder builder)
+    {
+        if (!builder.Environment.IsProduction())
+            return null;
+        var missing = new List<string>();
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Default")))
+            missing.Add("ConnectionStrings__Default (the PostgreSQL connection string)");
+        var publicBase = builder.Configuration["App:PublicBaseUrl"];
+        if (string.IsNullOrWhiteSpace(publicBase))
+            missing.Add("App__PublicBaseUrl (the public https:// URL that webhooks and links use)");
+        else if (!Uri.TryCreate(publicBase, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
+            missing.Add($"App__PublicBaseUrl as an https:// URL (it is '{publicBase}')");
+        return missing.Count == 0
+            ? null
+            : "Receptionist cannot start in Production without " + string.Join(" and ", missing) +
+              ". Set it in the environment (fly secrets set …), or run with ASPNETCORE_ENVIRONMENT=Development for the embedded database.";
+    }
+
+    /// <summary>
+    /// The one line to print when the service cannot start for a reason the person starting it can fix (no PostgreSQL
+    /// binaries, an unreachable data folder, a port in use); null for anything else, which keeps its stack trace.
+    /// </summary>
+    public static string? OneLine(Exception e) => e switch
+    {
+        StartupException startup => startup.Message,
+        IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } io =>
+            $"{io.Message} Choose another port: dotnet run --project src/Receptionist --urls http://localhost:5090 (or set ASPNETCORE_URLS).",
+        AggregateException { InnerExceptions: [var only] } => OneLine(only),
+        _ => null,
+    };
+
+    /// <summary>
+    /// The release step: "migrate" alone (the platform replaced the image's command), or the image's own
+    /// entrypoint followed by the release command ("dotnet Receptionist.dll migrate" handed to an entrypoint
+    /// that is already "dotnet Receptionist.dll"), which some platforms do.
+    /// </summary>
+    public static bool IsMigrateCommand(string[] args) =>
+        args.Length > 0 && args[^1] == "migrate"
+        && args[..^1].All(a => a == "dotnet" || Path.GetFileName(a).Equals("Receptionist.dll", StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>The service cannot start, for a reason its message explains in one line.</summary>
+public sealed class StartupException(string message, Exception? inner = null) : Exception(message, inner);

@@ -56,8 +56,16 @@ public static class Throttling
         {
             limiter.AddPolicy(AccountsPolicy, context => Window(context, "client:" + ClientAddress(context),
                 o => o.AccountsPerClient));
-            limiter.AddPolicy(TemplatesPolicy, context => Window(context,
-                "owner:" + (context.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? ClientAddress(context)), o => o.TemplatesPerOwner));
+            // Per owner: so many renders a minute, and one at a time, so no owner's templates can take a share of the
+            // machine (and of the claim's path) that grows with how many requests they send at once.
+            limiter.AddPolicy(TemplatesPolicy, context =>
+            {
+                var owner = "owner:" + (context.User.FindFirstValue(ClaimTypes.NameIdentifier) ?? ClientAddress(context));
+                var window = Window(context, owner, o => o.TemplatesPerOwner);
+                return RateLimitPartition.Get(owner, key => RateLimiter.CreateChained(
+                    window.Factory(key),
+                    new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 1 })));
+            });
             limiter.OnRejected = (rejected, ct) =>
             {
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(60);

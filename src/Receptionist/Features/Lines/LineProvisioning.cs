@@ -30,8 +30,18 @@ public static class LineProvisioning
     {
         if (!telephony.IsConfigured || await db.Set<ReceptionistLine>().AnyAsync(l => l.BusinessId == businessId, ct))
             return;
+        var owner = db.Set<Business>().Where(b => b.Id == businessId).Select(b => b.OwnerId);
+        var boughtForOwner = await db.Set<ReceptionistLine>()
+            .Where(l => l.ProviderSid != null && db.Set<Business>().Any(b => b.Id == l.BusinessId && owner.Contains(b.OwnerId)))
+            .CountAsync(ct);
+        if (boughtForOwner >= MaxBoughtPerOwner)
+            // An admin can still give the business a pool line; the checklist keeps showing it awaits one.
+            return;
         db.Add(OutboxMessage.Create(LinePurchase.OutboxKind, new LinePurchase(businessId), now));
     }
+
+    /// <summary>Numbers bought for one owner's businesses, however many they pay for: past this an admin decides.</summary>
+    public const int MaxBoughtPerOwner = 3;
 
     /// <summary>The label a business's purchased number carries at the provider.</summary>
     public static string Label(Guid businessId) => $"receptionist-business-{businessId:N}";

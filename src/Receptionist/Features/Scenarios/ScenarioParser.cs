@@ -52,8 +52,9 @@ internal static partial class ScenarioParser
         }
     }
 
-    /// <summary>Each line pattern gets this long per line; honest lines take microseconds.</summary>
-    const int RegexTimeoutMs = 50;
+    /// <summary>Each line pattern gets this long per line; honest lines take microseconds. A safety net against
+    /// pathological input, not a budget: generous enough for a busy machine's scheduling.</summary>
+    const int RegexTimeoutMs = 500;
 
     sealed class ScenarioSyntaxException(ScenarioError error) : Exception(error.Message)
     {

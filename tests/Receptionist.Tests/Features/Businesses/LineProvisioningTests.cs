@@ -21,9 +21,9 @@ public sealed class LineProvisioningTests(LineProvisioningApp app) : IClassFixtu
 {
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    async Task<(HttpClient Owner, Guid Id)> NewBusinessAsync()
+    async Task<(HttpClient Owner, Guid Id)> NewBusinessAsync(HttpClient? existingOwner = null)
     {
-        var owner = await app.NewOwnerAsync();
+        var owner = existingOwner ?? await app.NewOwnerAsync();
         var created = await owner.PostAsJsonAsync("/api/businesses", BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber()), Ct);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         var body = await created.Content.ReadFromJsonAsync<JsonElement>(Ct);
@@ -96,5 +96,24 @@ public sealed class LineProvisioningTests(LineProvisioningApp app) : IClassFixtu
         {
             app.Twilio.Unreachable = false;
         }
+    }
+
+    [Fact]
+    public async Task OneOwnerGetsAtMostThreeBoughtNumbersHoweverManyBusinessesTheyPayFor()
+    {
+        var owner = await app.NewOwnerAsync();
+        var businesses = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            var (_, id) = await NewBusinessAsync(owner);
+            businesses.Add(id);
+            await PayAsync(id);
+            if (i < 3)
+                Assert.NotNull(await LineOfAsync(owner, id, TimeSpan.FromSeconds(15)));
+        }
+
+        Assert.Null(await LineOfAsync(owner, businesses[3], TimeSpan.FromMilliseconds(500)));
+        Assert.Equal(0L, await app.ScalarAsync<long>(
+            "SELECT count(*) FROM outbox_messages WHERE kind = 'line-purchase' AND payload::text LIKE '%' || $1 || '%'", businesses[3].ToString()));
     }
 }

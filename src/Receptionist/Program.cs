@@ -16,9 +16,9 @@ using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 var builder = WebApplication.CreateBuilder(args);
-if (StartupChecks.ProductionSettingsMissing(builder) is { } missing)
+if ((StartupChecks.ProductionSettingsMissing(builder) ?? StartupChecks.PortInUse(builder.Configuration)) is { } cannotStart)
 {
-    Console.Error.WriteLine(missing);
+    Console.Error.WriteLine(cannotStart);
     return 1;
 }
 

@@ -29,6 +29,41 @@ public static class StartupChecks
     }
 
     /// <summary>
+    /// A port the configured URLs (<c>--urls</c>, <c>ASPNETCORE_URLS</c>, <c>ASPNETCORE_HTTP_PORTS</c>) name that another
+    /// process holds, found before the host starts: the host itself would log its failure with a stack trace first.
+    /// Null when every port is free (a race after this check still ends in <see cref="OneLine"/>).
+    /// </summary>
+    public static string? PortInUse(IConfiguration configuration)
+    {
+        var endpoints = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => BindingAddress.Parse(url.Replace("*", "0.0.0.0").Replace("+", "0.0.0.0")))
+            .Select(a => (a.Host, a.Port))
+            .Concat((configuration["http_ports"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => ("0.0.0.0", int.TryParse(p, out var port) ? port : 0)));
+        foreach (var (host, port) in endpoints)
+        {
+            if (port <= 0)
+                continue;
+            var address = host == "localhost" ? System.Net.IPAddress.Loopback
+                : System.Net.IPAddress.TryParse(host, out var parsed) ? parsed : null;
+            if (address is null)
+                continue;
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpListener(address, port);
+                probe.Start();
+            }
+            catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.AddressAlreadyInUse)
+            {
+                return $"Port {port} on {host} is already in use. {ChoosePort}";
+            }
+        }
+        return null;
+    }
+
+    const string ChoosePort = "Choose another port: dotnet run --project src/Receptionist --urls http://localhost:5090 (or set ASPNETCORE_URLS).";
+
+    /// <summary>
     /// The one line to print when the service cannot start for a reason the person starting it can fix (no PostgreSQL
     /// binaries, an unreachable data folder, a port in use); null for anything else, which keeps its stack trace.
     /// </summary>
@@ -36,7 +71,7 @@ public static class StartupChecks
     {
         StartupException startup => startup.Message,
         IOException { InnerException: Microsoft.AspNetCore.Connections.AddressInUseException } io =>
-            $"{io.Message} Choose another port: dotnet run --project src/Receptionist --urls http://localhost:5090 (or set ASPNETCORE_URLS).",
+            $"{io.Message} {ChoosePort}",
         AggregateException { InnerExceptions: [var only] } => OneLine(only),
         _ => null,
     };

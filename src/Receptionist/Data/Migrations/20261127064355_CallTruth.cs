@@ -44,7 +44,7 @@ namespace Receptionist.Data.Migrations
                 defaultValue: 0);
 
             // Calls already in progress were last heard from when they came in.
-            migrationBuilder.Sql("UPDATE calls SET last_seen_at = received_at WHERE last_seen_at IS NULL AND status <> 'Ended'");
+            migrationBuilder.Sql("UPDATE calls SET last_seen_at = received_at WHERE last_seen_at IS NULL AND status <> 'Ended';");
 
             migrationBuilder.CreateIndex(
                 name: "ix_forwarding_checks_return_call_id",

@@ -15,8 +15,6 @@ public sealed record PresenceRequest([property: Required, AllowedValues("availab
 
 public sealed record PresenceResponse(PresenceState State, DateTimeOffset? UpdatedAt);
 
-public sealed record WaitingCall(Guid CallId, string BusinessName, DateTimeOffset ReceivedAt, int WaitingSeconds, int SlaSecondsLeft);
-
 public static class QueueEndpoints
 {
     public static IServiceCollection AddQueue(this IServiceCollection services)
@@ -31,8 +29,6 @@ public static class QueueEndpoints
         var console = app.MapGroup("/api/console").WithTags("Console").RequireAuthorization(Policies.Operator);
         console.MapGet("/presence", GetPresence).WithName(nameof(GetPresence));
         console.MapPut("/presence", SetPresence).WithName(nameof(SetPresence)).WithSummary("Go available or offline");
-        console.MapGet("/queue", ListWaitingCalls).WithName(nameof(ListWaitingCalls))
-            .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
         console.MapGet("/voice-token", IssueVoiceToken).WithName(nameof(IssueVoiceToken))
             .WithSummary("A short-lived token with which this console registers to receive bridged callers");
         console.MapGet("/calls/current", CurrentCall).WithName(nameof(CurrentCall))
@@ -62,21 +58,6 @@ public static class QueueEndpoints
         var now = clock.GetUtcNow();
         await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
         return TypedResults.Ok(new PresenceResponse(state, now));
-    }
-
-    static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(
-        AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        var waiting = await db.Set<Call>().Where(c => c.Status == CallStatus.Waiting)
-            .OrderBy(c => c.ReceivedAt).ThenBy(c => c.Id).Take(200)
-            .Join(db.Set<Business>(), c => c.BusinessId, b => b.Id, (c, b) => new { c.Id, b.Name, c.ReceivedAt })
-            .ToListAsync(ct);
-        return TypedResults.Ok(waiting.Select(w =>
-        {
-            var seconds = (int)(now - w.ReceivedAt).TotalSeconds;
-            return new WaitingCall(w.Id, w.Name, w.ReceivedAt, seconds, Math.Max(0, options.Value.AnswerSlaSeconds - seconds));
-        }).ToList());
     }
 
     /// <summary>How many callers found gone one claim request steps over before giving up for this time.</summary>

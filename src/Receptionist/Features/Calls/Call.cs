@@ -88,6 +88,12 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         // Owners page through their call log newest first; the console looks up a caller's history.
         b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
+        // The console asks for its operator's call in progress (and whether there is one before a presence change),
+        // then for an answered call still owing its summary: partial indexes keep both to the operator's few rows
+        // rather than every call they ever took.
+        b.HasIndex(x => x.OperatorId).HasFilter("status IN ('Claimed', 'Answered')").HasDatabaseName("ix_calls_operator_on_call");
+        b.HasIndex(x => new { x.OperatorId, x.ClaimedAt }).HasFilter("status = 'Ended' AND outcome = 'Answered'")
+            .HasDatabaseName("ix_calls_operator_answered");
         // Billing counts a period's answered calls per business.
         b.HasIndex(x => new { x.BusinessId, x.AnsweredAt }).HasFilter("answered_at IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);

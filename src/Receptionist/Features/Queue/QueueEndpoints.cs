@@ -111,14 +111,25 @@ public static class QueueEndpoints
             : TypedResults.Problem("Browser calling is not configured (Twilio:ApiKeySid and Twilio:ApiKeySecret).",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Softphone not configured");
 
+    const int RecentCallsOwingSummary = 20;
+
     static async Task<Results<Ok<ClaimedCall>, NoContent>> CurrentCall(
         AppDbContext db, ClaimedCallBuilder builder, CurrentUser me, CancellationToken ct)
     {
         var operatorId = me.Id;
+        // Two lookups, each on its own partial index: the call in progress, else an answered call owing its summary
+        // (a call in progress was always claimed after any call the operator has finished). Only the operator's
+        // latest answered calls are looked at for a missing summary, so the cost does not grow with their history;
+        // an older one stays in the call log.
         var current = await db.Set<Call>()
-            .Where(c => c.OperatorId == operatorId && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered
-                || (c.Status == CallStatus.Ended && c.Outcome == CallOutcome.Answered
-                    && !db.Set<CallSummary>().Any(s => s.CallId == c.Id))))
+            .Where(c => c.OperatorId == operatorId && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered))
+            .OrderByDescending(c => c.ClaimedAt)
+            .Select(c => new ClaimedCallRow(c.Id, c.BusinessId, c.ProviderCallId, c.CallerNumber, c.ReceivedAt))
+            .FirstOrDefaultAsync(ct)
+            ?? await db.Set<Call>()
+            .Where(c => c.OperatorId == operatorId && c.Status == CallStatus.Ended && c.Outcome == CallOutcome.Answered)
+            .OrderByDescending(c => c.ClaimedAt).Take(RecentCallsOwingSummary)
+            .Where(c => !db.Set<CallSummary>().Any(s => s.CallId == c.Id))
             .OrderByDescending(c => c.ClaimedAt)
             .Select(c => new ClaimedCallRow(c.Id, c.BusinessId, c.ProviderCallId, c.CallerNumber, c.ReceivedAt))
             .FirstOrDefaultAsync(ct);

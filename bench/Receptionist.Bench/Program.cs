@@ -4,7 +4,7 @@
 // at 8 and 32 concurrent beside a bare endpoint doing one INSERT into the same database (the floor), its latency at a
 // fixed offered rate with and without 100 operator consoles connected (and whether every console saw every call),
 // claims over HTTP by 100 operators at once (Twilio's REST API played by a loopback endpoint), the queue claim
-// statement, and rendering a built-in greeting and script. Bounded: it stops by itself.
+// statement, the outbox beside a bare MailKit loop (to aiosmtpd), and rendering a built-in greeting and script. Bounded: it stops by itself.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -21,6 +21,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Email;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
 using Receptionist.Features.Telephony;
@@ -57,7 +58,18 @@ farEnd.MapPost("/2010-04-01/Accounts/{account}/Calls/{call}.json", (string call)
 await farEnd.StartAsync();
 var farEndUrl = farEnd.Urls.First();
 
-var app = new BenchApp(connectionString, farEndUrl);
+// A real SMTP server for the outbox (Debian's python3-aiosmtpd), keeping each message in a Maildir it creates.
+var smtpPort = FreeLoopbackPort();
+using var smtpServer = Process.Start(new ProcessStartInfo("/usr/bin/python3",
+    ["-m", "aiosmtpd", "-n", "-l", $"127.0.0.1:{smtpPort}", "-c", "aiosmtpd.handlers.Mailbox", Path.Combine(directory, "mail")])
+    { RedirectStandardOutput = true, RedirectStandardError = true })!;
+for (var tries = 0; ; tries++)
+{
+    try { using var probe = new System.Net.Sockets.TcpClient("127.0.0.1", smtpPort); break; }
+    catch (System.Net.Sockets.SocketException) when (tries < 100 && !smtpServer.HasExited) { await Task.Delay(100); }
+}
+
+var app = new BenchApp(connectionString, farEndUrl, smtpPort);
 app.UseKestrel(0);
 app.StartServer();
 var http = app.CreateClient();
@@ -246,6 +258,37 @@ await using (var scope = app.Services.CreateAsyncScope())
 }
 Report($"queue claim statement alone, one at a time (oldest of {waitingBefore} waiting)", claims);
 
+// The outbox beside a bare MailKit loop on one connection, both to the same SMTP server.
+MimeKit.MimeMessage BareEmail(int i)
+{
+    var mime = new MimeKit.MimeMessage { Subject = $"Bare {i}", Body = new MimeKit.TextPart("plain") { Text = $"Message {i}" } };
+    mime.From.Add(MimeKit.MailboxAddress.Parse("calls@bench.example"));
+    mime.To.Add(MimeKit.MailboxAddress.Parse("owner@bench.example"));
+    return mime;
+}
+var bareWall = Stopwatch.StartNew();
+using (var smtp = new MailKit.Net.Smtp.SmtpClient())
+{
+    await smtp.ConnectAsync("127.0.0.1", smtpPort, MailKit.Security.SecureSocketOptions.None);
+    for (var i = 0; i < calls; i++)
+        await smtp.SendAsync(BareEmail(i));
+    await smtp.DisconnectAsync(true);
+}
+var bareRate = calls / bareWall.Elapsed.TotalSeconds;
+var outboxWall = Stopwatch.StartNew();
+await using (var scope = app.Services.CreateAsyncScope())
+{
+    var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+    for (var i = 0; i < calls; i++)
+        db.Add(Receptionist.Features.Outbox.OutboxMessage.Email(new EmailMessage(
+            ["owner@bench.example"], $"Outbox {i}", $"Message {i}", null, MimeKit.Utils.MimeUtils.GenerateMessageId()), DateTimeOffset.UtcNow));
+    await db.SaveChangesAsync();
+}
+while (await Scalar<long>("SELECT count(*) FROM outbox_messages WHERE delivered_at IS NULL AND dead_lettered_at IS NULL AND kind = 'email'") > 0)
+    await Task.Delay(20);
+var outboxRate = calls / outboxWall.Elapsed.TotalSeconds;
+Console.WriteLine($"{"outbox emails to a local SMTP server",-60} {outboxRate,7:0} emails/s    bare MailKit loop, one connection {bareRate,7:0} emails/s   ratio {outboxRate / bareRate:0.00}");
+
 var renderer = app.Services.GetRequiredService<ScenarioRenderer>();
 var builtIn = app.Services.GetRequiredService<BuiltInScenarios>().Find("take-message", "ru-RU")!;
 var variables = ScenarioVariables.Sample("ru-RU", DateTimeOffset.Now);
@@ -262,6 +305,7 @@ Report("scenario render (take-message, cached)", renders);
 
 await app.DisposeAsync();
 await farEnd.DisposeAsync();
+smtpServer.Kill();
 await postgres.DisposeAsync();
 try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
 
@@ -284,6 +328,13 @@ async Task<T> Scalar<T>(string sql)
     await using var connection = new NpgsqlConnection(connectionString);
     await connection.OpenAsync();
     return (T)(await new NpgsqlCommand(sql, connection).ExecuteScalarAsync())!;
+}
+
+static int FreeLoopbackPort()
+{
+    using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+    listener.Start();
+    return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 }
 
 async Task<string> TokenAsync(string email, string password)
@@ -334,13 +385,18 @@ static async Task ListenAsync(HttpClient client, int index, int[] seen, Countdow
 }
 
 // Any type of the service's assembly names its entry point; Program here would be the benchmark's own.
-sealed class BenchApp(string connectionString, string twilioApi) : WebApplicationFactory<AppDbContext>
+sealed class BenchApp(string connectionString, string twilioApi, int smtpPort) : WebApplicationFactory<AppDbContext>
 {
     public const string AdminEmail = "admin@bench.example", AdminPassword = "admin-password-1";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Twilio:ApiBaseUrl", twilioApi);
+        builder.UseSetting("Smtp:Host", "127.0.0.1");
+        builder.UseSetting("Smtp:Port", $"{smtpPort}");
+        builder.UseSetting("Smtp:Security", "None");
+        builder.UseSetting("Smtp:From", "Receptionist <calls@bench.example>");
+        builder.UseSetting("Outbox:PollInterval", "00:00:00.050");
         builder.UseSetting("Admin:Email", AdminEmail);
         builder.UseSetting("Admin:Password", AdminPassword);
         // A hundred operators sign in from one address; reconciliation is not what is measured here.

@@ -583,7 +583,8 @@ namespace Receptionist.Data.Migrations
                         .HasName("pk_calls");
 
                     b.HasIndex("OperatorId")
-                        .HasDatabaseName("ix_calls_operator_id");
+                        .HasDatabaseName("ix_calls_operator_on_call")
+                        .HasFilter("status IN ('Claimed', 'Answered')");
 
                     b.HasIndex("ProviderCallId")
                         .IsUnique()
@@ -599,6 +600,10 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("BusinessId", "ReceivedAt")
                         .HasDatabaseName("ix_calls_business_id_received_at");
+
+                    b.HasIndex("OperatorId", "ClaimedAt")
+                        .HasDatabaseName("ix_calls_operator_answered")
+                        .HasFilter("status = 'Ended' AND outcome = 'Answered'");
 
                     b.HasIndex("ReceivedAt", "Id")
                         .HasDatabaseName("ix_calls_waiting")

@@ -91,6 +91,12 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         // Service-level reports across all businesses take a period's calls by when they entered the queue (Features/Metrics).
         // Named: the in-progress index above is on the same column.
         b.HasIndex(x => x.ReceivedAt, "ix_calls_received_at");
+        // The console asks for its operator's call in progress (and whether there is one before a presence change),
+        // then for an answered call still owing its summary: partial indexes keep both to the operator's few rows
+        // rather than every call they ever took.
+        b.HasIndex(x => x.OperatorId).HasFilter("status IN ('Claimed', 'Answered')").HasDatabaseName("ix_calls_operator_on_call");
+        b.HasIndex(x => new { x.OperatorId, x.ClaimedAt }).HasFilter("status = 'Ended' AND outcome = 'Answered'")
+            .HasDatabaseName("ix_calls_operator_answered");
         // Billing counts a period's answered calls per business.
         b.HasIndex(x => new { x.BusinessId, x.AnsweredAt }).HasFilter("answered_at IS NOT NULL");
         b.HasOne<Business>().WithMany().HasForeignKey(x => x.BusinessId).OnDelete(DeleteBehavior.Restrict);

@@ -2,6 +2,8 @@ using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Receptionist.Features.Calls;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Console;
@@ -9,8 +11,9 @@ namespace Receptionist.Features.Console;
 /// <summary>
 /// The operator console: the page itself is static (wwwroot/console, served at /console), and this pushes queue
 /// changes to it as server-sent events. Events are: <c>ready</c> (subscribed; fetch the queue now),
-/// <c>queue</c> (a <see cref="QueueChange"/>), <c>resync</c> (changes may have been missed; fetch again) and
-/// <c>heartbeat</c> (keeps proxies from closing an idle stream; .NET's SSE writer has no comment lines).
+/// <c>queue</c> (a <see cref="QueueEvent"/>: the console updates its list from it alone), <c>resync</c> (changes may
+/// have been missed; fetch again) and <c>heartbeat</c> (keeps proxies from closing an idle stream; .NET's SSE writer
+/// has no comment lines). The queue itself is served from this instance's <see cref="QueueSnapshot"/>.
 /// </summary>
 public static class ConsoleEndpoints
 {
@@ -19,6 +22,7 @@ public static class ConsoleEndpoints
     public static IServiceCollection AddConsole(this IServiceCollection services)
     {
         services.AddSingleton<ConsoleEventHub>();
+        services.AddSingleton<QueueSnapshot>();
         services.AddHostedService<QueueNotificationListener>();
         return services;
     }
@@ -26,15 +30,24 @@ public static class ConsoleEndpoints
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
         var console = app.MapGroup("/api/console").WithTags("Console").RequireAuthorization(Policies.Operator);
+        console.MapGet("/queue", ListWaitingCalls).WithName(nameof(ListWaitingCalls))
+            .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
         console.MapGet("/events", QueueEvents).WithName(nameof(QueueEvents))
             .WithSummary("Server-sent events: one whenever the shared queue changes, on any instance");
         return app;
     }
 
-    static ServerSentEventsResult<string> QueueEvents(ConsoleEventHub hub, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(StreamAsync(hub, ct));
+    const int QueueShown = 200;
 
-    internal static async IAsyncEnumerable<SseItem<string>> StreamAsync(ConsoleEventHub hub, [EnumeratorCancellation] CancellationToken ct)
+    static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(QueueSnapshot snapshot, CancellationToken ct) =>
+        TypedResults.Ok(await snapshot.OldestAsync(QueueShown, ct));
+
+    static ServerSentEventsResult<string> QueueEvents(
+        ConsoleEventHub hub, TimeProvider clock, IOptions<CallOptions> options, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(StreamAsync(hub, clock, options.Value, ct));
+
+    internal static async IAsyncEnumerable<SseItem<string>> StreamAsync(
+        ConsoleEventHub hub, TimeProvider clock, CallOptions options, [EnumeratorCancellation] CancellationToken ct)
     {
         using var subscription = hub.Subscribe();
         await hub.WhenListeningAsync(ct);
@@ -58,7 +71,25 @@ public static class ConsoleEndpoints
             if (!subscription.Reader.TryPeek(out _))
                 yield return new SseItem<string>("{}", "heartbeat");
             while (subscription.Reader.TryRead(out var e))
-                yield return new SseItem<string>(e.Change is null ? "{}" : JsonSerializer.Serialize(e.Change, JsonSerializerOptions.Web), e.Type);
+                yield return new SseItem<string>(
+                    e.Change is null ? "{}" : JsonSerializer.Serialize(QueueEvent.Of(e.Change, clock, options), JsonSerializerOptions.Web), e.Type);
+            if (subscription.TakeMissed())
+                yield return new SseItem<string>("{}", ConsoleEvent.Resync);
         }
+    }
+}
+
+/// <summary>
+/// A <c>queue</c> event as sent: the change, and the wait and SLA as of sending (the same numbers
+/// <c>GET /api/console/queue</c> gives), so a console needs neither the server's clock nor a read-back.
+/// </summary>
+public sealed record QueueEvent(
+    Guid CallId, Guid BusinessId, string Status, string? BusinessName, DateTimeOffset? ReceivedAt, int? WaitingSeconds, int? SlaSecondsLeft)
+{
+    public static QueueEvent Of(QueueChange change, TimeProvider clock, CallOptions options)
+    {
+        int? seconds = change.ReceivedAt is { } at ? (int)(clock.GetUtcNow() - at).TotalSeconds : null;
+        return new QueueEvent(change.CallId, change.BusinessId, change.Status, change.BusinessName, change.ReceivedAt,
+            seconds, seconds is { } s ? Math.Max(0, options.AnswerSlaSeconds - s) : null);
     }
 }

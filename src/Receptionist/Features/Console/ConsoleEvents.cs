@@ -5,8 +5,11 @@ using Npgsql;
 
 namespace Receptionist.Features.Console;
 
-/// <summary>A call entered, left or moved within the queue (status as the API spells it: waiting, claimed, ...).</summary>
-public sealed record QueueChange(Guid CallId, Guid BusinessId, string Status);
+/// <summary>
+/// A call entered, left or moved within the queue (status as the API spells it: waiting, claimed, ...), with what a
+/// console shows of it, so that nobody has to read the queue back to learn what changed.
+/// </summary>
+public sealed record QueueChange(Guid CallId, Guid BusinessId, string Status, string? BusinessName, DateTimeOffset? ReceivedAt);
 
 /// <summary>What a console is told: a queue change, or "resync" when changes may have been missed.</summary>
 public sealed record ConsoleEvent(string Type, QueueChange? Change)
@@ -18,7 +21,8 @@ public sealed record ConsoleEvent(string Type, QueueChange? Change)
 /// <summary>
 /// Queue changes reach every instance through PostgreSQL: a trigger on <c>calls</c> (created by the Initial
 /// migration) notifies the <see cref="Channel"/> channel when a call is inserted or its status changes, and the
-/// notification is delivered at commit, to every instance listening, whichever instance made the change.
+/// notification is delivered at commit, to every instance listening, whichever instance made the change, in commit
+/// order. The QueueNotifications migration made its payload carry the business name and arrival time.
 /// </summary>
 public static class ConsoleEvents
 {
@@ -26,21 +30,53 @@ public static class ConsoleEvents
 }
 
 /// <summary>
+/// The payloads on <see cref="ConsoleEvents.Channel"/>: a queue change from the trigger, or a barrier an instance
+/// sends itself to know that every change committed before it has arrived.
+/// </summary>
+static class QueueNotification
+{
+    sealed record Payload(Guid? Barrier, Guid CallId, Guid BusinessId, string? Status, string? BusinessName, DateTimeOffset? ReceivedAt);
+
+    public static string Barrier(Guid id) => JsonSerializer.Serialize(new { barrier = id });
+
+    /// <summary>False when the payload does not parse.</summary>
+    public static bool TryParse(string payload, out Guid? barrier, out QueueChange? change)
+    {
+        (barrier, change) = (null, null);
+        try
+        {
+            var p = JsonSerializer.Deserialize<Payload>(payload, JsonSerializerOptions.Web);
+            if (p?.Barrier is { } id)
+                barrier = id;
+            else if (p is { Status.Length: > 0 })
+                change = new QueueChange(p.CallId, p.BusinessId, char.ToLowerInvariant(p.Status[0]) + p.Status[1..], p.BusinessName, p.ReceivedAt);
+            return barrier is not null || change is not null;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>
 /// Fans this instance's queue notifications out to its connected consoles. Each subscriber has its own bounded
-/// channel: a slow console loses its oldest events (and re-fetches the queue anyway), it never holds up the others.
+/// channel: a slow console never holds up the others; when its buffer is full it misses events, and is told to
+/// resync once it catches up (consoles keep their list from the events alone, so a gap must be said).
 /// </summary>
 public sealed class ConsoleEventHub
 {
-    const int SubscriberBuffer = 64;
-    readonly ConcurrentDictionary<Channel<ConsoleEvent>, byte> subscribers = new();
+    const int SubscriberBuffer = 256;
+    readonly ConcurrentDictionary<ConsoleSubscription, byte> subscribers = new();
     TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public ConsoleSubscription Subscribe()
     {
         var channel = System.Threading.Channels.Channel.CreateBounded<ConsoleEvent>(
-            new BoundedChannelOptions(SubscriberBuffer) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
-        subscribers.TryAdd(channel, 0);
-        return new ConsoleSubscription(channel.Reader, () => subscribers.TryRemove(channel, out _));
+            new BoundedChannelOptions(SubscriberBuffer) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        var subscription = new ConsoleSubscription(channel, s => subscribers.TryRemove(s, out _));
+        subscribers.TryAdd(subscription, 0);
+        return subscription;
     }
 
     /// <summary>Completes once this instance is listening, so a subscriber from then on misses nothing.</summary>
@@ -48,8 +84,8 @@ public sealed class ConsoleEventHub
 
     public void Publish(ConsoleEvent e)
     {
-        foreach (var channel in subscribers.Keys)
-            channel.Writer.TryWrite(e);
+        foreach (var subscriber in subscribers.Keys)
+            subscriber.Offer(e);
     }
 
     internal void Listening()
@@ -67,17 +103,30 @@ public sealed class ConsoleEventHub
     }
 }
 
-public sealed class ConsoleSubscription(ChannelReader<ConsoleEvent> reader, Action unsubscribe) : IDisposable
+public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Action<ConsoleSubscription> unsubscribe) : IDisposable
 {
-    public ChannelReader<ConsoleEvent> Reader { get; } = reader;
-    public void Dispose() => unsubscribe();
+    int missed;
+
+    public ChannelReader<ConsoleEvent> Reader => channel.Reader;
+
+    internal void Offer(ConsoleEvent e)
+    {
+        if (!channel.Writer.TryWrite(e))
+            Volatile.Write(ref missed, 1);
+    }
+
+    /// <summary>True once after events were dropped for this subscriber.</summary>
+    public bool TakeMissed() => Interlocked.Exchange(ref missed, 0) == 1;
+
+    public void Dispose() => unsubscribe(this);
 }
 
 /// <summary>
 /// One dedicated connection per instance that LISTENs for queue changes and hands them to the hub. A lost
 /// connection is reopened with backoff; a connection that has gone quiet is probed so a dead one is noticed.
 /// </summary>
-sealed class QueueNotificationListener(NpgsqlDataSource dataSource, ConsoleEventHub hub, ILogger<QueueNotificationListener> logger)
+sealed class QueueNotificationListener(
+    NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, ILogger<QueueNotificationListener> logger)
     : BackgroundService
 {
     static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(30);
@@ -95,6 +144,7 @@ sealed class QueueNotificationListener(NpgsqlDataSource dataSource, ConsoleEvent
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 hub.Deaf();
+                snapshot.Deaf();
                 logger.LogWarning(e, "Lost the {Channel} listener; reconnecting in {Delay}", ConsoleEvents.Channel, retry);
                 // Real time on purpose: a reconnect backoff is about the database, not the business clock.
                 try { await Task.Delay(retry, stoppingToken); } catch (OperationCanceledException) { return; }
@@ -112,13 +162,21 @@ sealed class QueueNotificationListener(NpgsqlDataSource dataSource, ConsoleEvent
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         connection.Notification += (_, e) =>
         {
-            if (Parse(e.Payload) is { } change)
-                hub.Publish(new ConsoleEvent(ConsoleEvent.Queue, change));
-            else
+            if (!QueueNotification.TryParse(e.Payload, out var barrier, out var change))
                 logger.LogWarning("Ignored a {Channel} notification that does not parse: {Payload}", ConsoleEvents.Channel, e.Payload);
+            else if (barrier is { } id)
+                snapshot.BarrierArrived(id);
+            else
+            {
+                // The snapshot first: a console told of a change and reading the queue then finds it there.
+                snapshot.Apply(change!);
+                hub.Publish(new ConsoleEvent(ConsoleEvent.Queue, change));
+            }
         };
+        snapshot.BeginRebuild();
         await using (var listen = new NpgsqlCommand($"LISTEN {ConsoleEvents.Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);
+        await snapshot.RebuildAsync(ct);
         connected();
         hub.Listening();
         while (true)
@@ -127,21 +185,6 @@ sealed class QueueNotificationListener(NpgsqlDataSource dataSource, ConsoleEvent
                 continue;
             await using var probe = new NpgsqlCommand("SELECT 1", connection);
             await probe.ExecuteNonQueryAsync(ct);
-        }
-    }
-
-    static QueueChange? Parse(string payload)
-    {
-        try
-        {
-            var change = JsonSerializer.Deserialize<QueueChange>(payload, JsonSerializerOptions.Web);
-            return change is { Status.Length: > 0 }
-                ? change with { Status = char.ToLowerInvariant(change.Status[0]) + change.Status[1..] }
-                : null;
-        }
-        catch (JsonException)
-        {
-            return null;
         }
     }
 }

@@ -8,6 +8,7 @@ public static class EmailEndpoints
     public static IServiceCollection AddEmail(this IServiceCollection services)
     {
         services.AddOptions<SmtpOptions>().BindConfiguration("Smtp").ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SmtpConnections>();
         services.AddOutboxHandler<EmailSender>(EmailMessage.OutboxKind);
         services.AddSingleton<EmailTemplates>();
         return services;

@@ -8,6 +8,7 @@ namespace Receptionist.Features.Email;
 /// <summary>Delivers outbox emails over SMTP with MailKit, or as .eml files when no SMTP host is configured.</summary>
 sealed class EmailSender(
     IOptions<SmtpOptions> options,
+    SmtpConnections connections,
     IHostEnvironment environment,
     TimeProvider time,
     ILogger<EmailSender> logger) : IOutboxHandler
@@ -23,7 +24,7 @@ sealed class EmailSender(
         if (string.IsNullOrWhiteSpace(smtp.Host))
             await WriteToPickupDirectoryAsync(mime, email.MessageId, ct);
         else
-            await SendOverSmtpAsync(smtp.Host, mime, ct);
+            await connections.SendAsync(smtp.Host, mime, ct);
         logger.LogInformation("Email {MessageId} delivered to {Count} recipient(s)", email.MessageId, email.To.Count);
     }
 
@@ -40,16 +41,6 @@ sealed class EmailSender(
         mime.From.Add(MailboxAddress.Parse(smtp.From ?? SmtpOptions.DefaultFrom));
         mime.To.AddRange(email.To.Select(MailboxAddress.Parse));
         return mime;
-    }
-
-    async Task SendOverSmtpAsync(string host, MimeMessage mime, CancellationToken ct)
-    {
-        using var client = new RecipientTolerantSmtpClient(logger) { Timeout = (int)smtp.Timeout.TotalMilliseconds };
-        await client.ConnectAsync(host, smtp.Port, smtp.Security, ct);
-        if (!string.IsNullOrEmpty(smtp.Username))
-            await client.AuthenticateAsync(smtp.Username, smtp.Password ?? "", ct);
-        await client.SendAsync(mime, ct);
-        await client.DisconnectAsync(quit: true, ct);
     }
 
     async Task WriteToPickupDirectoryAsync(MimeMessage mime, string messageId, CancellationToken ct)

@@ -30,6 +30,10 @@ public sealed class OutboxOptions
     [Range(1, 1000)]
     public int BatchSize { get; set; } = 20;
 
+    /// <summary>How many messages of a batch one instance delivers at once (and SMTP connections it keeps open).</summary>
+    [Range(1, 64)]
+    public int Parallelism { get; set; } = 4;
+
     /// <summary>Delivered messages are kept this long (for support questions), then deleted.</summary>
     [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
     public TimeSpan RetainDelivered { get; set; } = TimeSpan.FromDays(30);

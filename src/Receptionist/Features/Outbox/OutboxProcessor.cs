@@ -87,8 +87,10 @@ sealed class OutboxProcessor(
                 RETURNING *
                 """).AsNoTracking().ToListAsync(ct);
         }
-        foreach (var message in leased)
-            await DeliverAsync(message, ct);
+        // In parallel, up to a bound: a slow recipient's server does not hold up the rest of the batch. Each message
+        // has its own scope and records its own result, so nothing is shared but the SMTP connections.
+        await Parallel.ForEachAsync(leased, new ParallelOptions { MaxDegreeOfParallelism = settings.Parallelism, CancellationToken = ct },
+            (message, token) => new ValueTask(DeliverAsync(message, token)));
         return leased.Count;
     }
 

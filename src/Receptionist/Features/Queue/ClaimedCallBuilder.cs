@@ -30,11 +30,16 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
 
     public async Task<ClaimedCall> BuildAsync(ClaimedCallRow call, Guid operatorId, CancellationToken ct)
     {
-        var business = await db.Set<Business>().FirstAsync(b => b.Id == call.BusinessId, ct);
-        var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
-        var version = business.ScenarioVersionId is { } versionId
-            ? await db.Set<ScenarioVersion>().FirstOrDefaultAsync(v => v.Id == versionId, ct)
-            : null;
+        // The business, its scenario and the operator's name in one round trip: this runs on every claim.
+        var found = await db.Set<Business>().AsNoTracking().Where(b => b.Id == call.BusinessId)
+            .Select(b => new
+            {
+                Business = b,
+                Version = db.Set<ScenarioVersion>().FirstOrDefault(v => v.Id == b.ScenarioVersionId),
+                OperatorName = db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefault(),
+            })
+            .FirstAsync(ct);
+        var (business, version, operatorName) = (found.Business, found.Version, found.OperatorName);
         var earlier = await EarlierCallsAsync(call, ct);
 
         RenderedScenario? scenario = null;

@@ -15,8 +15,6 @@ public sealed record PresenceRequest([property: Required, AllowedValues("availab
 
 public sealed record PresenceResponse(PresenceState State, DateTimeOffset? UpdatedAt);
 
-public sealed record WaitingCall(Guid CallId, string BusinessName, DateTimeOffset ReceivedAt, int WaitingSeconds, int SlaSecondsLeft);
-
 public static class QueueEndpoints
 {
     public static IServiceCollection AddQueue(this IServiceCollection services)
@@ -31,8 +29,6 @@ public static class QueueEndpoints
         var console = app.MapGroup("/api/console").WithTags("Console").RequireAuthorization(Policies.Operator);
         console.MapGet("/presence", GetPresence).WithName(nameof(GetPresence));
         console.MapPut("/presence", SetPresence).WithName(nameof(SetPresence)).WithSummary("Go available or offline");
-        console.MapGet("/queue", ListWaitingCalls).WithName(nameof(ListWaitingCalls))
-            .WithSummary("Calls waiting across all businesses, oldest first, with the answer SLA counting down");
         console.MapGet("/voice-token", IssueVoiceToken).WithName(nameof(IssueVoiceToken))
             .WithSummary("A short-lived token with which this console registers to receive bridged callers");
         console.MapGet("/calls/current", CurrentCall).WithName(nameof(CurrentCall))
@@ -62,21 +58,6 @@ public static class QueueEndpoints
         var now = clock.GetUtcNow();
         await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
         return TypedResults.Ok(new PresenceResponse(state, now));
-    }
-
-    static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(
-        AppDbContext db, TimeProvider clock, IOptions<CallOptions> options, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        var waiting = await db.Set<Call>().Where(c => c.Status == CallStatus.Waiting)
-            .OrderBy(c => c.ReceivedAt).ThenBy(c => c.Id).Take(200)
-            .Join(db.Set<Business>(), c => c.BusinessId, b => b.Id, (c, b) => new { c.Id, b.Name, c.ReceivedAt })
-            .ToListAsync(ct);
-        return TypedResults.Ok(waiting.Select(w =>
-        {
-            var seconds = (int)(now - w.ReceivedAt).TotalSeconds;
-            return new WaitingCall(w.Id, w.Name, w.ReceivedAt, seconds, Math.Max(0, options.Value.AnswerSlaSeconds - seconds));
-        }).ToList());
     }
 
     /// <summary>How many callers found gone one claim request steps over before giving up for this time.</summary>
@@ -130,14 +111,25 @@ public static class QueueEndpoints
             : TypedResults.Problem("Browser calling is not configured (Twilio:ApiKeySid and Twilio:ApiKeySecret).",
                 statusCode: StatusCodes.Status503ServiceUnavailable, title: "Softphone not configured");
 
+    const int RecentCallsOwingSummary = 20;
+
     static async Task<Results<Ok<ClaimedCall>, NoContent>> CurrentCall(
         AppDbContext db, ClaimedCallBuilder builder, CurrentUser me, CancellationToken ct)
     {
         var operatorId = me.Id;
+        // Two lookups, each on its own partial index: the call in progress, else an answered call owing its summary
+        // (a call in progress was always claimed after any call the operator has finished). Only the operator's
+        // latest answered calls are looked at for a missing summary, so the cost does not grow with their history;
+        // an older one stays in the call log.
         var current = await db.Set<Call>()
-            .Where(c => c.OperatorId == operatorId && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered
-                || (c.Status == CallStatus.Ended && c.Outcome == CallOutcome.Answered
-                    && !db.Set<CallSummary>().Any(s => s.CallId == c.Id))))
+            .Where(c => c.OperatorId == operatorId && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered))
+            .OrderByDescending(c => c.ClaimedAt)
+            .Select(c => new ClaimedCallRow(c.Id, c.BusinessId, c.ProviderCallId, c.CallerNumber, c.ReceivedAt))
+            .FirstOrDefaultAsync(ct)
+            ?? await db.Set<Call>()
+            .Where(c => c.OperatorId == operatorId && c.Status == CallStatus.Ended && c.Outcome == CallOutcome.Answered)
+            .OrderByDescending(c => c.ClaimedAt).Take(RecentCallsOwingSummary)
+            .Where(c => !db.Set<CallSummary>().Any(s => s.CallId == c.Id))
             .OrderByDescending(c => c.ClaimedAt)
             .Select(c => new ClaimedCallRow(c.Id, c.BusinessId, c.ProviderCallId, c.CallerNumber, c.ReceivedAt))
             .FirstOrDefaultAsync(ct);

@@ -5,8 +5,9 @@ const presenceLabels = { available: 'Доступен', offline: 'Не в сет
 const callOutcomes = { answered: 'Отвечен', abandoned: 'Не дождался', overflowed: 'Переведён на автоответчик', notLive: 'Не подключён', failed: 'Сбой связи' };
 
 let events = null;
-let queue = [];          // waiting calls as last fetched
-let fetchedAt = 0;       // when, by this page's clock: the countdown runs on from there without asking the server
+let queue = new Map();   // callId → waiting call, with seenAt: when (by this page's clock) its wait was as given
+let replay = null;       // events that arrive while the queue is being fetched, applied again over the answer
+let fetches = 0;
 let call = null;         // the call being handled
 
 async function start() {
@@ -49,25 +50,48 @@ function showAuth() {
   $('#auth-email').focus();
 }
 
-// The server pushes an event whenever the shared queue changes on any instance; each one means "fetch it again".
+// The server pushes an event for each change of the shared queue on any instance, carrying the call as the list
+// shows it: the page updates itself from the events and fetches the whole queue only when told to (ready, resync).
 function listen() {
   events?.close();
   events = new EventSource('/api/console/events');
-  for (const type of ['ready', 'queue', 'resync']) events.addEventListener(type, loadQueue);
+  for (const type of ['ready', 'resync']) events.addEventListener(type, loadQueue);
+  events.addEventListener('queue', event => {
+    const change = JSON.parse(event.data);
+    replay?.push(change);
+    apply(change, performance.now());
+    renderQueue();
+  });
+}
+
+function apply(change, seenAt) {
+  if (change.status === 'waiting' && change.businessName) queue.set(change.callId, { ...change, seenAt });
+  else queue.delete(change.callId);
 }
 
 async function loadQueue() {
+  const generation = ++fetches;
+  const arrived = replay = [];
   try {
-    queue = await api('GET', '/api/console/queue');
-    fetchedAt = performance.now();
+    const waiting = await api('GET', '/api/console/queue');
+    if (generation !== fetches) return;
+    const now = performance.now();
+    queue = new Map(waiting.map(w => [w.callId, { ...w, seenAt: now }]));
+    // A change the answer already holds comes out the same: each call's events arrive in order.
+    for (const change of arrived) apply(change, now);
     show($('#queue-error'), false);
     renderQueue();
   } catch (error) { showError($('#queue-error'), error); }
+  finally { if (generation === fetches) replay = null; }
 }
 
+const oldestFirst = (a, b) => Date.parse(a.receivedAt) - Date.parse(b.receivedAt) || (a.callId < b.callId ? -1 : 1);
+
 function renderQueue() {
-  const elapsed = Math.floor((performance.now() - fetchedAt) / 1000);
-  const rows = queue.map(w => {
+  const now = performance.now();
+  const waiting = [...queue.values()].sort(oldestFirst);
+  const rows = waiting.slice(0, 200).map(w => {
+    const elapsed = Math.floor((now - w.seenAt) / 1000);
     const row = document.createElement('tr');
     const sla = Math.max(0, w.slaSecondsLeft - elapsed);
     row.dataset.callId = w.callId;
@@ -80,8 +104,8 @@ function renderQueue() {
     return row;
   });
   $('#queue').replaceChildren(...rows);
-  $('#queue-count').textContent = String(queue.length);
-  show($('#queue-empty'), queue.length === 0);
+  $('#queue-count').textContent = String(waiting.length);
+  show($('#queue-empty'), waiting.length === 0);
 }
 
 const duration = seconds => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;

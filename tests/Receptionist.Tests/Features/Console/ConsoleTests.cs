@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Receptionist.Features.Console;
 using Receptionist.Tests.Infrastructure;
 
 namespace Receptionist.Tests.Features.Console;
@@ -46,6 +48,8 @@ public sealed class ConsoleTests(ConsoleApp app, Browser browser) : IClassFixtur
         await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE status = 'Waiting'");
         var (_, operatorEmail) = await app.NewOperatorAsync("Светлана Орлова");
         var page = await browser.NewPageAsync(app.BaseUrl);
+        var queueReads = 0;
+        page.Request += (_, request) => { if (request.Url.EndsWith("/api/console/queue", StringComparison.Ordinal)) Interlocked.Increment(ref queueReads); };
 
         await page.GotoAsync("/console");
         await page.FillAsync("#auth-email", operatorEmail);
@@ -57,8 +61,18 @@ public sealed class ConsoleTests(ConsoleApp app, Browser browser) : IClassFixtur
         const string caller = "+79167770011";
         var sid = $"CA{Guid.NewGuid():N}";
         (await app.IncomingCallAsync(sid, caller, business.Line)).EnsureSuccessStatusCode();
-        // Pushed to the page: nobody reloads it.
+        // Pushed to the page: nobody reloads it, and the page does not read the queue back for a change.
         await Assertions.Expect(page.Locator("#queue tr")).ToContainTextAsync(name);
+        var readsBefore = Volatile.Read(ref queueReads);
+        Assert.True(readsBefore >= 1, "the page read the queue when it connected");
+        var other = await app.NewBusinessAsync();
+        var otherSid = $"CA{Guid.NewGuid():N}";
+        (await app.IncomingCallAsync(otherSid, "+79167770022", other.Line)).EnsureSuccessStatusCode();
+        await Assertions.Expect(page.Locator("#queue tr")).ToHaveCountAsync(2);
+        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE provider_call_id = $1", otherSid);
+        await Assertions.Expect(page.Locator("#queue tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#queue-count")).ToHaveTextAsync("1");
+        Assert.Equal(readsBefore, Volatile.Read(ref queueReads));
 
         await Assertions.Expect(page.Locator("#softphone")).ToHaveTextAsync("Телефон не подключён");
         await page.Locator("body").PressAsync("n");
@@ -126,9 +140,11 @@ public sealed class ConsoleEventsTests(ScaledOutApp app) : IClassFixture<ScaledO
     static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     /// <summary>An operator's event stream from <paramref name="instance"/>, read from its first event on.</summary>
-    static async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync(ReceptionistApp instance, string email)
+    static async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync(ReceptionistApp instance, string email) =>
+        await EventsAsync(await instance.SignInAsync(email, ReceptionistApp.OperatorPassword));
+
+    static async Task<IAsyncEnumerator<SseItem<string>>> EventsAsync(HttpClient client)
     {
-        var client = await instance.SignInAsync(email, ReceptionistApp.OperatorPassword);
         var request = new HttpRequestMessage(HttpMethod.Get, "/api/console/events");
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Ct);
@@ -180,11 +196,67 @@ public sealed class ConsoleEventsTests(ScaledOutApp app) : IClassFixture<ScaledO
         (await taker.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
         Assert.Equal("claimed", (await NextChangeOfAsync(events, callId)).GetProperty("status").GetString());
 
-        // The second instance's own queue agrees: the event means "fetch again", and the fetch shows the change.
+        // The second instance's own queue agrees: served from its snapshot, which the same notification changed.
         var secondClient = await app.Second.SignInAsync(watcher, ReceptionistApp.OperatorPassword);
         var queue = await secondClient.GetFromJsonAsync<JsonElement[]>("/api/console/queue", Ct);
         Assert.DoesNotContain(queue!, w => w.GetProperty("callId").GetGuid() == callId);
         await events.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ManyConsolesSeeEveryChangeFromTheEventsAloneAndTheQueueIsNotReadPerChange()
+    {
+        const int consolesPerInstance = 25, calls = 4;
+        var business = await app.NewBusinessAsync();
+        var (_, watcher) = await app.NewOperatorAsync("Смена");
+        var consoles = new List<(IAsyncEnumerator<SseItem<string>> Events, bool OnTestClock)>();
+        foreach (var instance in new ReceptionistApp[] { app, app.Second })
+        {
+            var client = await instance.SignInAsync(watcher, ReceptionistApp.OperatorPassword);
+            for (var i = 0; i < consolesPerInstance; i++)
+                consoles.Add((await EventsAsync(client), instance == app));
+        }
+        var snapshots = new[] { app.Services.GetRequiredService<QueueSnapshot>(), app.Second.Services.GetRequiredService<QueueSnapshot>() };
+        var rebuildsBefore = snapshots.Select(s => s.Rebuilds).ToArray();
+
+        var callIds = new List<Guid>();
+        for (var i = 0; i < calls; i++)
+        {
+            var sid = $"CA{Guid.NewGuid():N}";
+            (await app.IncomingCallAsync(sid, $"+7916555030{i}", business.Line)).EnsureSuccessStatusCode();
+            callIds.Add(await app.ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid));
+        }
+        await app.ScalarAsync<object>("UPDATE calls SET status = 'Ended', outcome = 'Abandoned' WHERE id = $1", callIds[0]);
+
+        await Task.WhenAll(consoles.Select(async console =>
+        {
+            var events = console.Events;
+            foreach (var callId in callIds)
+            {
+                var arrived = await NextChangeOfAsync(events, callId);
+                Assert.Equal("waiting", arrived.GetProperty("status").GetString());
+                Assert.Equal("Автосервис «Мотор»", arrived.GetProperty("businessName").GetString());
+                Assert.True(arrived.GetProperty("receivedAt").GetDateTimeOffset() > DateTimeOffset.MinValue);
+                // The wait as of sending, on the sending instance's clock (the second instance runs on real time).
+                if (console.OnTestClock)
+                    Assert.Equal((0, 30), (arrived.GetProperty("waitingSeconds").GetInt32(), arrived.GetProperty("slaSecondsLeft").GetInt32()));
+                else
+                    Assert.True(arrived.GetProperty("waitingSeconds").GetInt32() >= 0);
+            }
+            Assert.Equal("ended", (await NextChangeOfAsync(events, callIds[0])).GetProperty("status").GetString());
+        }));
+
+        Assert.Equal(rebuildsBefore, snapshots.Select(s => s.Rebuilds).ToArray());
+        // Both instances serve the queue from their snapshots, each holding every change.
+        foreach (var instance in new ReceptionistApp[] { app, app.Second })
+        {
+            var client = await instance.SignInAsync(watcher, ReceptionistApp.OperatorPassword);
+            var queue = (await client.GetFromJsonAsync<JsonElement[]>("/api/console/queue", Ct))!.Select(w => w.GetProperty("callId").GetGuid()).ToList();
+            Assert.Equal(callIds[1..], queue.Intersect(callIds));
+        }
+        Assert.Equal(rebuildsBefore, snapshots.Select(s => s.Rebuilds).ToArray());
+        foreach (var (events, _) in consoles)
+            await events.DisposeAsync();
     }
 
     [Fact]

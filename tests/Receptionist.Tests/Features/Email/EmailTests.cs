@@ -70,6 +70,32 @@ public sealed class EmailTests(SmtpEmailApp app) : IClassFixture<SmtpEmailApp>
     }
 
     [Fact]
+    public async Task ABatchDeliveredInParallelOverKeptConnectionsArrivesOnceEachAndIsRecordedOnce()
+    {
+        var emails = Enumerable.Range(0, 30).Select(i => new EmailMessage(["owner@example.com"], $"Batch {i}", $"Message {i}", null,
+            MimeKit.Utils.MimeUtils.GenerateMessageId())).ToList();
+        var ids = new List<Guid>();
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+            var now = scope.ServiceProvider.GetRequiredService<TimeProvider>().GetUtcNow();
+            foreach (var email in emails)
+            {
+                var message = OutboxMessage.Email(email, now);
+                db.Set<OutboxMessage>().Add(message);
+                ids.Add(message.Id);
+            }
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+
+        foreach (var email in emails)
+            await app.Smtp.WaitForMessageAsync(email.MessageId);
+        foreach (var id in ids)
+            Assert.Equal(1, (await Outbox.EventuallyAsync(app, id, m => m.DeliveredAt is not null, "recorded as delivered")).Attempts);
+        Assert.All(emails, email => Assert.Single(app.Smtp.MessagesWithId(email.MessageId)));
+    }
+
+    [Fact]
     public async Task EmailSentWhileTheSmtpServerIsDownArrivesExactlyOnceWhenItIsBack()
     {
         var email = new EmailMessage(["owner@example.com"], "Outage", "Sent during an outage", null, MimeKit.Utils.MimeUtils.GenerateMessageId());

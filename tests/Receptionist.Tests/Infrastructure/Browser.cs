@@ -44,6 +44,8 @@ public sealed class Browser : IAsyncDisposable
         }
         var context = await browser.NewContextAsync(new() { BaseURL = baseUrl, Locale = "ru-RU" });
         context.SetDefaultTimeout(15_000);
+        // Expectations wait as long as actions do: on a busy 2-core machine a page's API calls can take seconds.
+        Assertions.SetDefaultExpectTimeout(15_000);
         return await context.NewPageAsync();
     }
 

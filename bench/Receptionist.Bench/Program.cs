@@ -358,8 +358,11 @@ static int FreeLoopbackPort()
 
 async Task<string> TokenAsync(string email, string password)
 {
-    var answer = await (await http.PostAsJsonAsync("/api/auth/login", new { email, password })).Content.ReadFromJsonAsync<JsonElement>();
-    return answer.GetProperty("accessToken").GetString()!;
+    using var response = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
+    var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+    return answer.TryGetProperty("accessToken", out var token)
+        ? token.GetString()!
+        : throw new InvalidOperationException($"Signing in {email} answered {(int)response.StatusCode}: {answer}");
 }
 
 // Requests per second doing `operation` `count` times, `concurrency` at a time.

@@ -155,8 +155,9 @@ public sealed class CallFaultMatrixTests(CallFaultMatrixApp app) : IClassFixture
         lost ??= fault == Lost ? [target] : [];
         var business = await app.NewBusinessAsync();
         await app.ClearQueueAsync();
-        var operatorClient = await app.AvailableOperatorAsync();
-        var operatorId = await app.ScalarAsync<Guid>("SELECT operator_id FROM operator_presence ORDER BY updated_at DESC LIMIT 1");
+        var (operatorClient, operatorEmail) = await app.NewOperatorAsync();
+        (await operatorClient.PutAsJsonAsync("/api/console/presence", new { state = "available" }, Ct)).EnsureSuccessStatusCode();
+        var operatorId = await app.ScalarAsync<Guid>("SELECT id FROM users WHERE email = $1", operatorEmail);
         // Twilio's timestamps have whole seconds: so does the call's start here.
         app.Clock.Advance(TimeSpan.FromTicks(TimeSpan.TicksPerSecond - app.Clock.GetUtcNow().Ticks % TimeSpan.TicksPerSecond));
         var run = new Run(app, business, operatorClient, operatorId, $"CA{Guid.NewGuid():N}");

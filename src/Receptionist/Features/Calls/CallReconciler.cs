@@ -124,6 +124,10 @@ sealed class CallReconciliationService(CallReconciler reconciler, IOptions<CallO
             {
                 logger.LogError(e, "Call reconciliation failed; trying again at the next interval");
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
             // Real time on purpose: the interval is about load on the provider, not the business clock.
             try { await Task.Delay(options.Value.ReconcileInterval, stoppingToken); } catch (OperationCanceledException) { return; }
         }

@@ -150,8 +150,9 @@ sealed class QueueNotificationListener(
                 try { await Task.Delay(retry, stoppingToken); } catch (OperationCanceledException) { return; }
                 retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, MaxRetry.Ticks));
             }
-            catch (OperationCanceledException)
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
+                // Stopping: the connection may go first (an embedded cluster stopping with us); nothing is lost.
                 return;
             }
         }

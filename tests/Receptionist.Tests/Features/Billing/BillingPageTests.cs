@@ -19,15 +19,6 @@ public sealed class BillingPageTests(BillingApp app, Browser browser) : IClassFi
         await page.ClickAsync("#save-profile");
         await Assertions.Expect(page.Locator("#profile-title")).ToHaveTextAsync("Салон «Ромашка»");
 
-        // owner.js will call renderBilling once the lead wires it in; until then the test calls it the same way.
-        await page.EvaluateAsync("""
-            async () => {
-              const { renderBilling } = await import('/owner/billing.js');
-              const [business] = await (await fetch('/api/businesses')).json();
-              await renderBilling(business);
-            }
-            """);
-
         await Assertions.Expect(page.Locator("#billing")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#billing-status")).ToContainTextAsync("нет подписки");
         await Assertions.Expect(page.Locator("#billing-plans [data-plan=start]")).ToContainTextAsync("990");

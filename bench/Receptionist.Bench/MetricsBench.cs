@@ -10,8 +10,6 @@ using Npgsql;
 /// </summary>
 static class MetricsBench
 {
-    public const string AdminEmail = "bench-admin@example.com";
-    public const string AdminPassword = "bench-admin-password-1";
 
     public static async Task RunAsync(HttpClient http, string connectionString, Guid templateBusiness, int calls)
     {
@@ -76,7 +74,7 @@ static class MetricsBench
             while (File.Exists(keep))
                 await Task.Delay(1000);
         }
-        var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = AdminEmail, password = AdminPassword }))
+        var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = BenchApp.AdminEmail, password = BenchApp.AdminPassword }))
             .Content.ReadFromJsonAsync<JsonElement>();
         using var admin = new HttpClient { BaseAddress = http.BaseAddress };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());

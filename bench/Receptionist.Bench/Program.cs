@@ -432,7 +432,5 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort) :
         builder.UseSetting("Twilio:AuthToken", "bench-auth-token");
         builder.UseSetting("App:PublicBaseUrl", "https://bench.receptionist.example");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.UseSetting("Admin:Email", MetricsBench.AdminEmail);
-        builder.UseSetting("Admin:Password", MetricsBench.AdminPassword);
     }
 }

@@ -1,4 +1,4 @@
-import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { api, ApiError, bindSignIn, signOut, $, show, showError } from '/shared/api.js';
 import { t, translate, setLanguage, language, formatNumber, formatPercent, formatDuration } from '/shared/i18n.js';
 
 let events = null;
@@ -232,14 +232,7 @@ async function loadPool() {
   }
 }
 
-$('#auth-form').addEventListener('submit', async event => {
-  event.preventDefault();
-  try {
-    await signIn($('#auth-email').value, $('#auth-password').value);
-    show($('#auth-error'), false);
-    await start();
-  } catch (error) { showError($('#auth-error'), error.status === 401 ? new Error(t('common.badCredentials')) : error); }
-});
+bindSignIn(start, t('common.badCredentials'));
 $('#sign-out').addEventListener('click', async () => { await signOut(); board = null; report = null; showAuth(); });
 for (const button of document.querySelectorAll('#tabs button')) button.addEventListener('click', () => openTab(button.dataset.tab));
 $('#period').addEventListener('change', () => { show($('#custom-period'), $('#period').value === 'custom'); if ($('#period').value !== 'custom') loadReport(); });

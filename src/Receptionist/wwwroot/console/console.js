@@ -1,4 +1,4 @@
-import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { api, ApiError, bindSignIn, signOut, $, show, showError } from '/shared/api.js';
 import { connectSoftphone, disconnectSoftphone } from '/console/softphone.js';
 
 const presenceLabels = { available: 'Доступен', offline: 'Не в сети', busy: 'На звонке', wrapUp: 'Итоги звонка' };
@@ -222,14 +222,7 @@ async function submitSummary() {
   }
 }
 
-$('#auth-form').addEventListener('submit', async event => {
-  event.preventDefault();
-  try {
-    await signIn($('#auth-email').value, $('#auth-password').value);
-    show($('#auth-error'), false);
-    await start();
-  } catch (error) { showError($('#auth-error'), error.status === 401 ? new Error('Неверный email или пароль.') : error); }
-});
+bindSignIn(start, 'Неверный email или пароль.');
 
 $('#sign-out').addEventListener('click', async () => { await signOut(); call = null; showAuth(); });
 $('#go-available').addEventListener('click', () => setPresence('available'));

@@ -1,4 +1,4 @@
-import { api, ApiError, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { api, ApiError, bindSignIn, signIn, signOut, $, show, showError } from '/shared/api.js';
 import { renderBilling } from '/owner/billing.js';
 import { renderMetrics } from '/owner/metrics.js';
 
@@ -23,13 +23,7 @@ function showAuth() {
   for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#calls', '#billing', '#sign-out']) show($(id), false);
 }
 
-$('#auth-form').addEventListener('submit', async event => {
-  event.preventDefault();
-  try {
-    await signIn($('#auth-email').value, $('#auth-password').value);
-    await start();
-  } catch (error) { showError($('#auth-error'), error); }
-});
+bindSignIn(start, 'Неверный email или пароль.');
 
 $('#register').addEventListener('click', async () => {
   const email = $('#auth-email').value, password = $('#auth-password').value;

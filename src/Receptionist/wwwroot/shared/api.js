@@ -27,6 +27,19 @@ export async function api(method, path, body) {
 export const signIn = (email, password) => api('POST', '/api/auth/login?useCookies=true', { email, password });
 export const signOut = () => api('POST', '/api/auth/logout');
 
+/** Wires the page's sign-in form (#auth-form, #auth-email, #auth-password, #auth-error): signs in, then start().
+ *  A refused sign-in shows `badCredentials`, a sentence in the page's language, never the API's own word. */
+export function bindSignIn(start, badCredentials) {
+  $('#auth-form').addEventListener('submit', async event => {
+    event.preventDefault();
+    try {
+      await signIn($('#auth-email').value, $('#auth-password').value);
+      show($('#auth-error'), false);
+      await start();
+    } catch (error) { showError($('#auth-error'), error.status === 401 ? new Error(badCredentials) : error); }
+  });
+}
+
 export function $(selector, root = document) { return root.querySelector(selector); }
 
 export function show(element, visible) { element.hidden = !visible; }

@@ -50,6 +50,9 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
             builder.UseSetting($"Throttling:{limit}:PermitLimit", "100000");
         // Mail without an SMTP server goes to a folder of this fixture, never to the developer's .data/mail.
         builder.UseSetting("Smtp:PickupDirectory", pickupDirectory);
+        // Tests write calls into the past and read reports at once: the rollup of closed hours runs only when a test
+        // runs it (MetricsRollupTests), never on a timer behind another test's back.
+        builder.UseSetting("Metrics:RollupInterval", "00:00:00");
         foreach (var (key, value) in Settings())
             builder.UseSetting(key, value);
         builder.ConfigureTestServices(ConfigureServices);

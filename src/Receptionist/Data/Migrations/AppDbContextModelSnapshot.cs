@@ -728,6 +728,198 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("receptionist_lines", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Metrics.CallMetricsHour", b =>
+                {
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<string>("Dimension")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("dimension");
+
+                    b.Property<Guid>("Key")
+                        .HasColumnType("uuid")
+                        .HasColumnName("key");
+
+                    b.Property<long>("Abandoned")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("abandoned");
+
+                    b.Property<long>("Answered")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("answered");
+
+                    b.Property<long>("AnsweredWithinBillingSla")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("answered_within_billing_sla");
+
+                    b.Property<long>("AnsweredWithinTarget")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("answered_within_target");
+
+                    b.Property<double>("AvailableSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("available_seconds");
+
+                    b.Property<double>("BusySeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("busy_seconds");
+
+                    b.Property<long>("Handled")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("handled");
+
+                    b.Property<long>("Missed")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("missed");
+
+                    b.Property<long>("NotBilled")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("not_billed");
+
+                    b.Property<long>("NotLive")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("not_live");
+
+                    b.Property<long>("Offered")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offered");
+
+                    b.Property<long>("Overflowed")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("overflowed");
+
+                    b.Property<long>("Repeated")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("repeated");
+
+                    b.Property<long>("ShortAbandoned")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("short_abandoned");
+
+                    b.Property<double>("StateWrapUpSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("state_wrap_up_seconds");
+
+                    b.Property<double>("TalkSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("talk_seconds");
+
+                    b.Property<double>("WaitSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("wait_seconds");
+
+                    b.Property<double>("WrapUpSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("wrap_up_seconds");
+
+                    b.HasKey("Hour", "Dimension", "Key")
+                        .HasName("pk_call_metrics_hourly");
+
+                    b.ToTable("call_metrics_hourly", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Metrics.CallWaitHour", b =>
+                {
+                    b.Property<DateTimeOffset>("Hour")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("hour");
+
+                    b.Property<int>("WaitSecond")
+                        .HasColumnType("integer")
+                        .HasColumnName("wait_second");
+
+                    b.Property<long>("Calls")
+                        .HasColumnType("bigint")
+                        .HasColumnName("calls");
+
+                    b.HasKey("Hour", "WaitSecond")
+                        .HasName("pk_call_wait_hourly");
+
+                    b.ToTable("call_wait_hourly", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Metrics.MetricsRollupState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    b.Property<int>("BillingSlaSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("billing_sla_seconds");
+
+                    b.Property<DateTimeOffset>("CoveredFrom")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("covered_from");
+
+                    b.Property<DateTimeOffset>("RefreshedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("refreshed_at");
+
+                    b.Property<DateTimeOffset>("RolledUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("rolled_until");
+
+                    b.Property<int>("ServiceLevelSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("service_level_seconds");
+
+                    b.Property<int>("ShortAbandonSeconds")
+                        .HasColumnType("integer")
+                        .HasColumnName("short_abandon_seconds");
+
+                    b.Property<DateTimeOffset>("WindowRefreshedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_refreshed_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_metrics_rollup_state");
+
+                    b.ToTable("metrics_rollup_state", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_metrics_rollup_state_one_row", "id = 1");
+                        });
+                });
+
             modelBuilder.Entity("Receptionist.Features.Metrics.OperatorStateInterval", b =>
                 {
                     b.Property<long>("Id")

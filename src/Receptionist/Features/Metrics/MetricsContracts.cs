@@ -48,18 +48,20 @@ public sealed record MetricsReport(
     /// <summary>Admins only.</summary>
     IReadOnlyList<BusinessFigures>? ByBusiness)
 {
-    internal static MetricsReport Create(MetricsPeriod period, MetricsQuery.SliceRow t, MetricsOptions options, int billingSla,
+    internal static MetricsReport Create(MetricsPeriod period, MetricsQuery.SliceRow t, (double? P50, double? P90) waits,
+        MetricsOptions options, int billingSla,
         IReadOnlyList<HourFigures> hours, IReadOnlyList<OperatorFigures>? operators, IReadOnlyList<BusinessFigures>? businesses)
     {
-        var f = Figure.Of(t.Counts, options);
+        var c = t.Counts;
+        var f = Figure.Of(c, options);
         return new(period.From, period.To, period.TimeZone,
             new(options.ServiceLevelSeconds, options.ShortAbandonSeconds, options.ServiceLevelTarget, billingSla),
             t.Offered, t.Answered, t.Abandoned, t.ShortAbandoned, t.Overflowed, t.NotLive, t.Missed, t.NotBilled,
             f.ServiceLevel, MetricsQuery.Ratio(t.AnsweredWithinBillingSla, t.Answered + t.Abandoned),
-            f.AverageSpeedOfAnswerSeconds, MetricsQuery.Round(t.WaitP50), MetricsQuery.Round(t.WaitP90),
+            f.AverageSpeedOfAnswerSeconds, MetricsQuery.Round(waits.P50), MetricsQuery.Round(waits.P90),
             f.AbandonmentRate, MetricsQuery.Ratio(t.Overflowed, t.Offered),
-            t.Handled, f.AverageHandleTimeSeconds, MetricsQuery.Round(t.AverageTalk), t.Handled == 0 ? null : 0,
-            MetricsQuery.Round(t.AverageWrapUp), t.Repeated, MetricsQuery.Ratio(t.Repeated, t.Answered),
+            t.Handled, f.AverageHandleTimeSeconds, MetricsQuery.Round(c.AverageTalk), t.Handled == 0 ? null : 0,
+            MetricsQuery.Round(c.AverageWrapUp), t.Repeated, MetricsQuery.Ratio(t.Repeated, t.Answered),
             hours, operators, businesses);
     }
 }

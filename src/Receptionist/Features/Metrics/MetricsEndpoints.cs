@@ -40,6 +40,8 @@ public static class MetricsEndpoints
                 "Metrics:TimeZone must be an IANA time zone (Europe/Moscow).")
             .ValidateOnStart();
         services.AddScoped<MetricsQuery>();
+        services.AddScoped<MetricsRollup>();
+        services.AddHostedService<MetricsRollupService>();
         return services;
     }
 

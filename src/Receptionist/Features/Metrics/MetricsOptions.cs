@@ -28,4 +28,10 @@ public sealed class MetricsOptions
     /// <summary>The longest period one report covers, to bound the query.</summary>
     [Range(1, 400)]
     public int MaxPeriodDays { get; set; } = 92;
+
+    /// <summary>
+    /// How often each instance sums the closed hours of the call record for long reports (<see cref="MetricsRollup"/>);
+    /// zero: never, and reports read the calls alone.
+    /// </summary>
+    public TimeSpan RollupInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -14,17 +14,18 @@ namespace Receptionist.Features.Metrics;
 public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metrics, IOptions<CallOptions> calls, TimeProvider clock)
 {
     /// <summary>
-    /// Each call of the period with what the figures need. Offered = entered the queue (every call but a not-live
+    /// Each call read from the record with what the figures need. Offered = entered the queue (every call but a not-live
     /// one, which went to the fallback at once). Wait = answered − received. Talk = ended − answered; wrap-up = from
     /// the end of the call to its summary (a summary written during the call leaves none); hold is 0 until transfers
     /// put callers on hold. Repeat = another call from the same number to the same business within 7 days.
     /// {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/> when repeats are counted), {2} repeat,
-    /// {3} wrap-up and {4} the join it needs (<see cref="WrapUps"/>).
+    /// {3} wrap-up and {4} the join it needs (<see cref="WrapUps"/>), {5} the time ranges read (<see cref="Ranges"/>).
     /// </summary>
     const string PeriodCalls = """
         WITH c AS (
             SELECT c.business_id, c.operator_id, c.outcome, c.billable, c.received_at, c.answered_at,
                    EXTRACT(HOUR FROM c.received_at AT TIME ZONE @tz)::int AS hour,
+                   date_trunc('hour', c.received_at, 'UTC') AS bucket,
                    c.outcome IS DISTINCT FROM 'NotLive' AS offered,
                    EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) <= @short AS short_abandon,
@@ -34,17 +35,18 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    {3} AS wrap_up,
                    {2} AS repeat
             FROM {1} c {4}
-            WHERE c.received_at >= @from AND c.received_at < @to {0}
+            WHERE {5} {0}
         )
         """;
 
     /// <summary>
-    /// The calls of the period and of the 7 days after it, each with the next call from the same number to the same
+    /// The calls read and those of the 7 days after them, each with the next call from the same number to the same
     /// business: one sort of the period, where a lookup per answered call took four times as long (measured).
+    /// {0} is the business filter, {1} the time ranges stretched by the repeat window.
     /// </summary>
     const string CallsWithNext = """
         (SELECT c.*, lead(c.received_at) OVER (PARTITION BY c.business_id, c.caller_number ORDER BY c.received_at) AS next_call
-         FROM calls c WHERE c.received_at >= @from AND c.received_at < @to + interval '7 days' {0})
+         FROM calls c WHERE {1} {0})
         """;
     const string Repeat = "(c.answered_at IS NOT NULL AND c.next_call <= c.received_at + interval '7 days')";
 
@@ -62,55 +64,76 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END, 0)::float8
                """, "");
 
-    /// <summary>The counts and sums every breakdown repeats; ratios are made from them in C#, null when undefined.</summary>
-    const string Figures = """
-        count(*) FILTER (WHERE offered) AS offered,
-        count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-        count(*) FILTER (WHERE abandon) AS abandoned,
-        count(*) FILTER (WHERE short_abandon) AS short_abandoned,
-        count(*) FILTER (WHERE outcome = 'Overflowed') AS overflowed,
-        count(*) FILTER (WHERE wait <= @sl) AS answered_within_target,
-        count(*) FILTER (WHERE wait <= @billing) AS answered_within_billing_sla,
-        avg(wait) AS average_wait,
-        count(*) FILTER (WHERE handled) AS handled,
-        avg(talk) FILTER (WHERE handled) AS average_talk,
-        avg(wrap_up) FILTER (WHERE handled) AS average_wrap_up
+    /// <summary>
+    /// The counts and sums of seconds every figure is made of, over a group of <c>c</c>'s calls; all add up, so hours
+    /// summed once (<see cref="CallMetricsHour"/>, same column names) and calls read now combine. Ratios and averages
+    /// are made from them in C#, null when undefined.
+    /// </summary>
+    static readonly (string Column, string Sql)[] SumsOverCalls =
+    [
+        ("offered", "count(*) FILTER (WHERE offered)"),
+        ("answered", "count(*) FILTER (WHERE answered_at IS NOT NULL)"),
+        ("abandoned", "count(*) FILTER (WHERE abandon)"),
+        ("short_abandoned", "count(*) FILTER (WHERE short_abandon)"),
+        ("overflowed", "count(*) FILTER (WHERE outcome = 'Overflowed')"),
+        ("answered_within_target", "count(*) FILTER (WHERE wait <= @sl)"),
+        ("answered_within_billing_sla", "count(*) FILTER (WHERE wait <= @billing)"),
+        ("handled", "count(*) FILTER (WHERE handled)"),
+        ("not_live", "count(*) FILTER (WHERE outcome = 'NotLive')"),
+        ("missed", "count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered')"),
+        ("not_billed", "count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable)"),
+        ("repeated", "count(*) FILTER (WHERE repeat)"),
+        ("wait_seconds", "COALESCE(sum(wait), 0)::float8"),
+        ("talk_seconds", "COALESCE(sum(talk) FILTER (WHERE handled), 0)::float8"),
+        ("wrap_up_seconds", "COALESCE(sum(wrap_up) FILTER (WHERE handled), 0)::float8"),
+    ];
+    static readonly string Sums = string.Join(", ", SumsOverCalls.Select(s => $"{s.Sql} AS {s.Column}"));
+    static readonly string SumColumns = string.Join(", ", SumsOverCalls.Select(s => s.Column));
+    static readonly string SumsOfParts = string.Join(", ", SumsOverCalls.Select(s =>
+        $"sum({s.Column})::{(s.Column.EndsWith("_seconds") ? "float8" : "bigint")} AS {s.Column}"));
+
+    /// <summary>An operator's seconds in each state, over spans of <c>state</c> and <c>seconds</c>.</summary>
+    const string StateSeconds = """
+        COALESCE(sum(seconds) FILTER (WHERE state = 'Available'), 0)::float8 AS available_seconds,
+        COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0)::float8 AS busy_seconds,
+        COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0)::float8 AS state_wrap_up_seconds
         """;
+
+    /// <summary>The whole seconds an answered call waited: the buckets of <see cref="CallWaitHour"/>.</summary>
+    const string WaitSecond = "LEAST(floor(EXTRACT(EPOCH FROM c.answered_at - c.received_at)), 86400)::int";
 
     public MetricsOptions Options => metrics.Value;
 
     /// <summary>
-    /// The whole report in one pass over the period's calls: totals, hours and (for admins) businesses and operators
-    /// are grouping sets of one aggregate, then the operators' state spans. One snapshot for both statements.
+    /// The whole report: totals, hours and (for admins) businesses and operators as grouping sets of one aggregate
+    /// over the calls read, added to the hours summed beforehand (<see cref="MetricsRollup"/>) where the period covers
+    /// them; then the wait's percentiles and the operators' state spans. One snapshot for all statements.
     /// </summary>
     public async Task<MetricsReport> ReportAsync(MetricsPeriod period, Guid? businessId, bool withStaffBreakdowns, CancellationToken ct)
     {
         await using var transaction = await ReadOnlySnapshotAsync(ct);
+        // One business's calls are few: read them all. The rollup holds no business's hours of day.
+        var split = businessId is null && withStaffBreakdowns ? await SplitAsync(period, ct) : Split.None(period);
         var (slices, sets) = withStaffBreakdowns
             ? ("""
-               CASE WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(business_id) = 0 THEN 'business'
-                    WHEN GROUPING(operator_id) = 0 THEN 'operator' ELSE 'total' END AS slice, hour, business_id, operator_id
-               """, "(), (hour), (business_id), (operator_id)")
-            : ("CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id",
-               "(), (hour)");
-        var rows = await QueryAsync<SliceRow>(period, businessId, forReport: true, $"""
-            SELECT {slices}, {Figures}, NULL::float8 AS wait_p50, NULL::float8 AS wait_p90,
-                   count(*) FILTER (WHERE outcome = 'NotLive') AS not_live,
-                   count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered') AS missed,
-                   count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable) AS not_billed,
-                   count(*) FILTER (WHERE repeat) AS repeated
-            FROM c GROUP BY GROUPING SETS ({sets})
-            """, ct);
-        // Percentiles of the wait in a statement of their own: an ordered-set aggregate among the grouping sets would
-        // make every set sort (measured: the report took ten times as long).
-        var filter = businessId is null ? "" : "AND c.business_id = @business";
-        var percentiles = $"""
-            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90
-            FROM (SELECT EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait FROM calls c
-                  WHERE c.received_at >= @from AND c.received_at < @to AND c.answered_at IS NOT NULL {filter}) answered
+               CASE WHEN GROUPING(hour) = 0 THEN 'hour' WHEN GROUPING(business_id) = 0 THEN 'business' ELSE 'operator' END AS slice,
+               hour, business_id, operator_id
+               """, "(hour), (business_id), (operator_id)")
+            : ("'hour' AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id", "(hour)");
+        var rolled = !split.Rolled ? "" : $"""
+            UNION ALL
+            SELECT r.dimension, CASE WHEN r.dimension = 'hour' THEN EXTRACT(HOUR FROM r.hour AT TIME ZONE @tz)::int END,
+                   CASE WHEN r.dimension = 'business' THEN r.key END, CASE WHEN r.dimension = 'operator' THEN r.key END, {SumColumns}
+            FROM call_metrics_hourly r WHERE r.hour >= @head_end AND r.hour < @tail_start
             """;
-        var waits = (await db.Database.SqlQueryRaw<WaitRow>(percentiles, Parameters(period, businessId)).ToListAsync(ct)).Single();
-        var totals = (rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty) with { WaitP50 = waits.WaitP50, WaitP90 = waits.WaitP90 };
+        var rows = await QueryAsync<SliceRow>(period, businessId, split, forReport: true, $"""
+            , parts AS (SELECT {slices}, {Sums} FROM c GROUP BY GROUPING SETS ({sets}) {rolled})
+            SELECT slice, hour, business_id, operator_id, {SumsOfParts} FROM parts GROUP BY slice, hour, business_id, operator_id
+            UNION ALL
+            SELECT 'total', NULL, NULL, NULL, {SumsOfParts} FROM parts WHERE slice = 'hour'
+            """, ct);
+        var waits = await WaitPercentilesAsync(period, businessId, split, ct);
+        var totals = rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty;
         List<HourFigures> hours = [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour)
             .Select(r => new HourFigures(r.Hour!.Value, Figure.Of(r.Counts, Options)))];
         List<OperatorFigures>? operators = null;
@@ -122,10 +145,10 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             var names = await db.Set<Businesses.Business>().Where(b => ids.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.Name, ct);
             businesses = [.. businessRows.OrderByDescending(r => r.Offered).ThenBy(r => names.GetValueOrDefault(r.BusinessId!.Value))
                 .Select(r => new BusinessFigures(r.BusinessId!.Value, names.GetValueOrDefault(r.BusinessId!.Value) ?? "", Figure.Of(r.Counts, Options)))];
-            operators = await OperatorsAsync(period, rows.Where(r => r.Slice == "operator" && r.OperatorId is not null).ToList(), ct);
+            operators = await OperatorsAsync(period, split, rows.Where(r => r.Slice == "operator" && r.OperatorId is not null).ToList(), ct);
         }
         await transaction.CommitAsync(ct);
-        return MetricsReport.Create(period, totals, Options, calls.Value.AnswerSlaSeconds, hours, operators, businesses);
+        return MetricsReport.Create(period, totals, waits, Options, calls.Value.AnswerSlaSeconds, hours, operators, businesses);
     }
 
     /// <summary>The headline figures of a period and its calls per hour, without what only the report needs (repeat
@@ -133,11 +156,9 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     public async Task<(Figure Totals, List<HourFigures> Hours)> FiguresAsync(MetricsPeriod period, CancellationToken ct)
     {
         await using var transaction = await ReadOnlySnapshotAsync(ct);
-        var rows = await QueryAsync<SliceRow>(period, null, forReport: false, $"""
+        var rows = await QueryAsync<SliceRow>(period, null, Split.None(period), forReport: false, $"""
             SELECT CASE WHEN GROUPING(hour) = 0 THEN 'hour' ELSE 'total' END AS slice, hour,
-                   NULL::uuid AS business_id, NULL::uuid AS operator_id, {Figures},
-                   NULL::float8 AS wait_p50, NULL::float8 AS wait_p90, 0::bigint AS not_live, 0::bigint AS missed,
-                   0::bigint AS not_billed, 0::bigint AS repeated
+                   NULL::uuid AS business_id, NULL::uuid AS operator_id, {Sums}
             FROM c GROUP BY GROUPING SETS ((), (hour))
             """, ct);
         await transaction.CommitAsync(ct);
@@ -145,6 +166,54 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         Figure Of(SliceRow r) => Figure.Of(r.Counts, Options) with { AverageHandleTimeSeconds = null };
         return (Of(rows.SingleOrDefault(r => r.Slice == "total") ?? SliceRow.Empty),
             [.. rows.Where(r => r.Slice == "hour").OrderBy(r => r.Hour).Select(r => new HourFigures(r.Hour!.Value, Of(r)))]);
+    }
+
+    /// <summary>
+    /// Sums the hours in [from, to) into the rollup (<see cref="MetricsRollup"/> deletes them first, in its
+    /// transaction): the same per-call SQL and sums as a report, grouped by hour, hour and business, hour and operator;
+    /// the waits to the second; the operators' state spans clipped to each hour.
+    /// </summary>
+    internal async Task SumHoursAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        if (from >= to)
+            return;
+        var period = new MetricsPeriod(from, to, Options.TimeZone);
+        await db.Database.ExecuteSqlRawAsync("""
+            DELETE FROM call_metrics_hourly WHERE hour >= @from AND hour < @to;
+            DELETE FROM call_wait_hourly WHERE hour >= @from AND hour < @to;
+            """, Parameters(period, null, Split.None(period)), ct);
+        var sumCalls = CallsSql(period, null, Split.None(period), forReport: true) + $"""
+            INSERT INTO call_metrics_hourly (hour, dimension, key, {SumColumns})
+            SELECT bucket,
+                   CASE WHEN GROUPING(business_id) = 0 THEN 'business' WHEN GROUPING(operator_id) = 0 THEN 'operator' ELSE 'hour' END,
+                   COALESCE(CASE WHEN GROUPING(business_id) = 0 THEN business_id WHEN GROUPING(operator_id) = 0 THEN operator_id END,
+                            '00000000-0000-0000-0000-000000000000'),
+                   {Sums}
+            FROM c GROUP BY GROUPING SETS ((bucket), (bucket, business_id), (bucket, operator_id))
+            HAVING NOT (GROUPING(operator_id) = 0 AND operator_id IS NULL)
+            """;
+        await db.Database.ExecuteSqlRawAsync(sumCalls, Parameters(period, null, Split.None(period)), ct);
+        await db.Database.ExecuteSqlRawAsync($"""
+            INSERT INTO call_wait_hourly (hour, wait_second, calls)
+            SELECT date_trunc('hour', c.received_at, 'UTC'), {WaitSecond}, count(*)
+            FROM calls c WHERE c.received_at >= @from AND c.received_at < @to AND c.answered_at IS NOT NULL
+            GROUP BY 1, 2
+            """, Parameters(period, null, Split.None(period)), ct);
+        await db.Database.ExecuteSqlRawAsync($"""
+            INSERT INTO call_metrics_hourly (hour, dimension, key, available_seconds, busy_seconds, state_wrap_up_seconds)
+            SELECT hour, 'operator', operator_id, {StateSeconds}
+            FROM (SELECT i.operator_id, i.state, h.hour,
+                         GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @to), h.hour + interval '1 hour', @to)
+                                                      - GREATEST(i.started_at, h.hour, @from)))::float8 AS seconds
+                  FROM operator_state_intervals i
+                  CROSS JOIN LATERAL generate_series(date_trunc('hour', GREATEST(i.started_at, @from), 'UTC'),
+                                                     LEAST(COALESCE(i.ended_at, @to), @to) - interval '1 microsecond', interval '1 hour') h(hour)
+                  WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
+                     OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
+            GROUP BY hour, operator_id
+            ON CONFLICT (hour, dimension, key) DO UPDATE SET available_seconds = excluded.available_seconds,
+                busy_seconds = excluded.busy_seconds, state_wrap_up_seconds = excluded.state_wrap_up_seconds
+            """, Parameters(period, null, Split.None(period)), ct);
     }
 
     /// <summary>
@@ -160,57 +229,165 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
 
     /// <summary>
     /// Per operator: calls handled and their parts (from the report's pass), and occupancy from the state spans
-    /// clipped to the period (talk = busy, from the claim to the end of the call; wrap-up; available). Operators who
-    /// only waited show too.
+    /// clipped to the ranges read (talk = busy, from the claim to the end of the call; wrap-up; available) plus the
+    /// rolled-up hours' seconds. Operators who only waited show too.
     /// </summary>
-    async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, List<SliceRow> handled, CancellationToken ct)
+    async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, Split split, List<SliceRow> handled, CancellationToken ct)
     {
-        var states = await db.Database.SqlQueryRaw<StateRow>("""
-            SELECT operator_id,
-                   COALESCE(sum(seconds) FILTER (WHERE state = 'Available'), 0) AS available_seconds,
-                   COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0) AS busy_seconds,
-                   COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0) AS wrap_up_seconds
-            FROM (SELECT i.operator_id, i.state,
-                         GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), @to) - GREATEST(i.started_at, @from)))::float8 AS seconds
-                  FROM operator_state_intervals i
-                  WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
-                     OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
+        var ranges = split.Rolled ? "(VALUES (@from, @head_end), (@tail_start, @to))" : "(VALUES (@from, @to))";
+        var rolled = !split.Rolled ? "" : """
+            UNION ALL
+            SELECT r.key, r.available_seconds, r.busy_seconds, r.state_wrap_up_seconds
+            FROM call_metrics_hourly r WHERE r.dimension = 'operator' AND r.hour >= @head_end AND r.hour < @tail_start
+            """;
+        var sql = $"""
+            SELECT operator_id, sum(available_seconds)::float8 AS available_seconds, sum(busy_seconds)::float8 AS busy_seconds,
+                   sum(state_wrap_up_seconds)::float8 AS state_wrap_up_seconds
+            FROM (SELECT operator_id, {StateSeconds}
+                  FROM (SELECT i.operator_id, i.state,
+                               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), r.hi) - GREATEST(i.started_at, r.lo)))::float8 AS seconds
+                        FROM {ranges} r(lo, hi)
+                        JOIN operator_state_intervals i ON i.state <> 'Offline' AND ((i.started_at >= r.lo AND i.started_at < r.hi)
+                           OR (i.started_at < r.lo AND (i.ended_at > r.lo OR i.ended_at IS NULL)))) spans
+                  GROUP BY operator_id
+                  {rolled}) parts
             GROUP BY operator_id
-            """, Parameters(period, null)).ToDictionaryAsync(r => r.OperatorId, ct);
+            """;
+        var states = await db.Database.SqlQueryRaw<StateRow>(sql, Parameters(period, null, split)).ToDictionaryAsync(r => r.OperatorId, ct);
         var byOperator = handled.ToDictionary(r => r.OperatorId!.Value);
         var ids = byOperator.Keys.Union(states.Keys).ToList();
         var names = await db.Set<Accounts.AppUser>().Where(u => ids.Contains(u.Id))
             .ToDictionaryAsync(u => u.Id, u => u.DisplayName ?? u.Email, ct);
         return [.. ids.Select(id =>
         {
-            var r = byOperator.GetValueOrDefault(id) ?? SliceRow.Empty;
+            var c = (byOperator.GetValueOrDefault(id) ?? SliceRow.Empty).Counts;
             var s = states.GetValueOrDefault(id) ?? new StateRow(id, 0, 0, 0);
-            var worked = s.BusySeconds + s.WrapUpSeconds;
-            var aht = r.Handled == 0 ? (double?)null : (r.AverageTalk ?? 0) + (r.AverageWrapUp ?? 0);
-            return new OperatorFigures(id, names.GetValueOrDefault(id), r.Answered, r.Handled, Round(aht), Round(r.AverageTalk), 0,
-                Round(r.AverageWrapUp), Math.Round(s.AvailableSeconds), Math.Round(s.BusySeconds), Math.Round(s.WrapUpSeconds),
+            var worked = s.BusySeconds + s.StateWrapUpSeconds;
+            var aht = c.Handled == 0 ? (double?)null : (c.AverageTalk ?? 0) + (c.AverageWrapUp ?? 0);
+            return new OperatorFigures(id, names.GetValueOrDefault(id), c.Answered, c.Handled, Round(aht), Round(c.AverageTalk), 0,
+                Round(c.AverageWrapUp), Math.Round(s.AvailableSeconds), Math.Round(s.BusySeconds), Math.Round(s.StateWrapUpSeconds),
                 Ratio(worked, s.AvailableSeconds + worked));
         }).OrderByDescending(o => o.Handled).ThenBy(o => o.Name)];
     }
 
-    /// <summary>Runs <paramref name="select"/> over the period's calls. Only constant SQL is put together here
-    /// (the business filter is one of two fixed texts); every value is a parameter.</summary>
-    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, bool forReport, string select, CancellationToken ct)
+    /// <summary>
+    /// The median and 90th percentile of the wait of answered calls. Read from the calls alone, exact (an ordered-set
+    /// aggregate of its own: among the report's grouping sets it made every set sort, ten times as long, measured);
+    /// with rolled-up hours, from their waits to the second added to the calls read, to the second.
+    /// </summary>
+    async Task<(double? P50, double? P90)> WaitPercentilesAsync(MetricsPeriod period, Guid? businessId, Split split, CancellationToken ct)
+    {
+        var filter = businessId is null ? "" : "AND c.business_id = @business";
+        if (!split.Rolled)
+        {
+            var percentiles = $"""
+                SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait_p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY wait) AS wait_p90
+                FROM (SELECT EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait FROM calls c
+                      WHERE {Ranges(split, withRepeatWindow: false)} AND c.answered_at IS NOT NULL {filter}) answered
+                """;
+            var exact = (await db.Database.SqlQueryRaw<WaitRow>(percentiles, Parameters(period, businessId, split)).ToListAsync(ct)).Single();
+            return (exact.WaitP50, exact.WaitP90);
+        }
+        var histogram = $"""
+            SELECT wait_second, sum(calls)::bigint AS calls
+            FROM (SELECT {WaitSecond} AS wait_second, 1::bigint AS calls FROM calls c
+                  WHERE {Ranges(split, withRepeatWindow: false)} AND c.answered_at IS NOT NULL
+                  UNION ALL
+                  SELECT w.wait_second, w.calls FROM call_wait_hourly w WHERE w.hour >= @head_end AND w.hour < @tail_start) waits
+            GROUP BY wait_second ORDER BY wait_second
+            """;
+        var seconds = await db.Database.SqlQueryRaw<WaitSecondRow>(histogram, Parameters(period, businessId, split)).ToListAsync(ct);
+        return (PercentileOfSeconds(seconds, 0.5), PercentileOfSeconds(seconds, 0.9));
+    }
+
+    /// <summary>
+    /// percentile_cont over waits known to the second: the calls of second s are taken as spread evenly over
+    /// [s, s + 1), so the answer is within a second of the exact one.
+    /// </summary>
+    internal static double? PercentileOfSeconds(IReadOnlyList<WaitSecondRow> seconds, double fraction)
+    {
+        var total = seconds.Sum(s => s.Calls);
+        if (total == 0)
+            return null;
+        double ValueAt(long rank)
+        {
+            var before = 0L;
+            foreach (var s in seconds)
+            {
+                if (rank < before + s.Calls)
+                    return s.WaitSecond + (rank - before + 0.5) / s.Calls;
+                before += s.Calls;
+            }
+            return seconds[^1].WaitSecond + 1;
+        }
+        var position = fraction * (total - 1);
+        var lower = (long)Math.Floor(position);
+        var below = ValueAt(lower);
+        return below + (position - lower) * (ValueAt((long)Math.Ceiling(position)) - below);
+    }
+
+    /// <summary>
+    /// Which part of the period comes from the rollup: [HeadEnd, TailStart) when non-empty; the calls of
+    /// [From, HeadEnd) and [TailStart, To) are read. Only whole hours the rollup holds, summed with today's
+    /// thresholds, in a time zone whose offset is whole hours (the hours of day of a UTC hour are then one hour).
+    /// </summary>
+    async Task<Split> SplitAsync(MetricsPeriod period, CancellationToken ct)
+    {
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(period.TimeZone);
+        if (zone.GetUtcOffset(period.From).Ticks % TimeSpan.TicksPerHour != 0 || zone.GetUtcOffset(period.To).Ticks % TimeSpan.TicksPerHour != 0)
+            return Split.None(period);
+        var state = await db.Set<MetricsRollupState>().AsNoTracking().SingleOrDefaultAsync(ct);
+        if (state is null || state.ServiceLevelSeconds != Options.ServiceLevelSeconds
+            || state.ShortAbandonSeconds != Options.ShortAbandonSeconds || state.BillingSlaSeconds != calls.Value.AnswerSlaSeconds)
+            return Split.None(period);
+        var fromHour = FloorHour(period.From);
+        var start = new[] { fromHour == period.From ? fromHour : fromHour.AddHours(1), state.CoveredFrom }.Max();
+        var end = new[] { FloorHour(period.To), state.RolledUntil }.Min();
+        return start < end ? new Split(start, end) : Split.None(period);
+    }
+
+    internal static DateTimeOffset FloorHour(DateTimeOffset instant)
+    {
+        var ticks = instant.UtcTicks;
+        return new DateTimeOffset(ticks - ticks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+    }
+
+    /// <summary>The time ranges of the calls read (constant SQL).</summary>
+    static string Ranges(Split split, bool withRepeatWindow)
+    {
+        var after = withRepeatWindow ? " + interval '7 days'" : "";
+        return split.Rolled
+            ? $"((c.received_at >= @from AND c.received_at < @head_end{after}) OR (c.received_at >= @tail_start AND c.received_at < @to{after}))"
+            : $"c.received_at >= @from AND c.received_at < @to{after}";
+    }
+
+    /// <summary>The per-call CTE <c>c</c> over the calls read. Only constant SQL is put together here (the business
+    /// filter is one of two fixed texts); every value is a parameter.</summary>
+    static string CallsSql(MetricsPeriod period, Guid? businessId, Split split, bool forReport)
     {
         var filter = businessId is null ? "" : "AND c.business_id = @business";
         // The report needs repeats and handle time; the wallboard's figures show neither.
         var (wrapUp, join) = WrapUps(businessId, needed: forReport);
-        var sql = string.Format(PeriodCalls, filter, forReport ? string.Format(CallsWithNext, filter) : "calls",
-            forReport ? Repeat : "NULL::boolean", wrapUp, join) + select;
-        return db.Database.SqlQueryRaw<T>(sql, Parameters(period, businessId)).ToListAsync(ct);
+        return string.Format(PeriodCalls, filter,
+            forReport ? string.Format(CallsWithNext, filter, Ranges(split, withRepeatWindow: true)) : "calls",
+            forReport ? Repeat : "NULL::boolean", wrapUp, join, Ranges(split, withRepeatWindow: false));
     }
 
-    object[] Parameters(MetricsPeriod period, Guid? businessId)
+    /// <summary>Runs <paramref name="select"/> after the per-call CTE <c>c</c>.</summary>
+    Task<List<T>> QueryAsync<T>(MetricsPeriod period, Guid? businessId, Split split, bool forReport, string select, CancellationToken ct)
+    {
+        var sql = CallsSql(period, businessId, split, forReport) + select;
+        return db.Database.SqlQueryRaw<T>(sql, Parameters(period, businessId, split)).ToListAsync(ct);
+    }
+
+    object[] Parameters(MetricsPeriod period, Guid? businessId, Split split)
     {
         List<object> parameters =
         [
             new NpgsqlParameter("from", period.From.ToUniversalTime()),
             new NpgsqlParameter("to", period.To.ToUniversalTime()),
+            new NpgsqlParameter("head_end", split.HeadEnd.ToUniversalTime()),
+            new NpgsqlParameter("tail_start", split.TailStart.ToUniversalTime()),
             new NpgsqlParameter("now", clock.GetUtcNow()),
             new NpgsqlParameter("tz", period.TimeZone),
             new NpgsqlParameter("short", (double)Options.ShortAbandonSeconds),
@@ -225,22 +402,33 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     internal static double? Ratio(double part, double whole) => whole == 0 ? null : Math.Round(part / whole, 4);
     internal static double? Round(double? seconds) => seconds is { } s ? Math.Round(s, 1) : null;
 
+    /// <summary>The part of a period summed beforehand: [HeadEnd, TailStart), empty when they are equal.</summary>
+    sealed record Split(DateTimeOffset HeadEnd, DateTimeOffset TailStart)
+    {
+        public static Split None(MetricsPeriod period) => new(period.To, period.To);
+        public bool Rolled => HeadEnd < TailStart;
+    }
+
     // Raw rows as SQL returns them (snake_case columns map to these properties).
-    /// <summary>One grouping set's row: the totals, an hour, a business or an operator (<see cref="Slice"/>).</summary>
+    /// <summary>One slice's sums: the totals, an hour of day, a business or an operator (<see cref="Slice"/>).</summary>
     public sealed record SliceRow(string Slice, int? Hour, Guid? BusinessId, Guid? OperatorId, long Offered, long Answered,
         long Abandoned, long ShortAbandoned, long Overflowed, long AnsweredWithinTarget, long AnsweredWithinBillingSla,
-        double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp, double? WaitP50, double? WaitP90,
-        long NotLive, long Missed, long NotBilled, long Repeated)
+        long Handled, long NotLive, long Missed, long NotBilled, long Repeated, double WaitSeconds, double TalkSeconds,
+        double WrapUpSeconds)
     {
-        public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, null, 0, null, null, null, null, 0, 0, 0, 0);
-        public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget, AverageWait, Handled, AverageTalk, AverageWrapUp);
+        public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget,
+            Answered == 0 ? null : WaitSeconds / Answered, Handled,
+            Handled == 0 ? null : TalkSeconds / Handled, Handled == 0 ? null : WrapUpSeconds / Handled);
     }
 
     sealed record WaitRow(double? WaitP50, double? WaitP90);
 
-    sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double WrapUpSeconds);
+    internal sealed record WaitSecondRow(int WaitSecond, long Calls);
+
+    sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double StateWrapUpSeconds);
 }
 
-/// <summary>The counts a figure set is made of.</summary>
+/// <summary>The counts a figure set is made of, with its averages.</summary>
 public sealed record Counts(long Offered, long Answered, long Abandoned, long ShortAbandoned, long Overflowed,
     long AnsweredWithinTarget, double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp);

@@ -101,7 +101,7 @@ if (metricsMode)
 {
     try
     {
-        await MetricsBench.RunAsync(http, connectionString, businessId, calls);
+        await MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls);
     }
     finally
     {

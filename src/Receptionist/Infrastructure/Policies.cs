@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Receptionist.Features.Accounts;
 
 namespace Receptionist.Infrastructure;
 
@@ -19,10 +20,13 @@ public static class Policies
 
     public static IServiceCollection AddRolePolicies(this IServiceCollection services)
     {
+        services.AddMemoryCache();
+        services.AddSingleton<IAuthorizationHandler, ActiveStaffHandler>();
         services.AddAuthorizationBuilder()
             .AddPolicy(Owner, p => p.RequireRole(Roles.Owner))
-            .AddPolicy(Operator, p => p.RequireRole(Roles.Operator))
-            .AddPolicy(Admin, p => p.RequireRole(Roles.Admin))
+            // Staff accounts can be disabled by an admin; a token made before that stops passing.
+            .AddPolicy(Operator, p => p.RequireRole(Roles.Operator).AddRequirements(new ActiveStaffRequirement()))
+            .AddPolicy(Admin, p => p.RequireRole(Roles.Admin).AddRequirements(new ActiveStaffRequirement()))
             // An endpoint that forgot to name a policy is closed, not open.
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return services;

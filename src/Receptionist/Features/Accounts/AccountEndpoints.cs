@@ -21,7 +21,8 @@ public sealed record CreateStaffRequest(
     [property: Required, MaxLength(100)] string DisplayName,
     [property: Required, MaxLength(16)] string Role);
 
-public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role);
+/// <summary>A member of the pool; <c>disabled</c> when an admin has disabled the account.</summary>
+public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role, bool Disabled = false);
 
 public static class AccountEndpoints
 {
@@ -81,6 +82,7 @@ public static class AccountEndpoints
         var admin = app.MapGroup("/api/admin/staff").WithTags("Admin").RequireAuthorization(Policies.Admin);
         admin.MapPost("/", CreateStaff).WithName(nameof(CreateStaff)).WithSummary("Create an operator or admin account");
         admin.MapGet("/", ListStaff).WithName(nameof(ListStaff)).WithSummary("List operators and admins");
+        admin.MapStaffAccess();
         return app;
     }
 
@@ -115,12 +117,16 @@ public static class AccountEndpoints
             : TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role));
     }
 
-    static async Task<Ok<List<StaffMember>>> ListStaff(AppDbContext db, CancellationToken ct) =>
-        TypedResults.Ok(await (
+    static async Task<Ok<List<StaffMember>>> ListStaff(AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return TypedResults.Ok(await (
             from user in db.Users
             join link in db.UserRoles on user.Id equals link.UserId
             join role in db.Roles on link.RoleId equals role.Id
             where role.Name == Roles.Operator || role.Name == Roles.Admin
             orderby user.Email
-            select new StaffMember(user.Id, user.Email!, user.DisplayName, role.Name!)).ToListAsync(ct));
+            select new StaffMember(user.Id, user.Email!, user.DisplayName, role.Name!,
+                user.LockoutEnd != null && user.LockoutEnd > now)).ToListAsync(ct));
+    }
 }

@@ -207,6 +207,42 @@ function renderReport() {
     report.byBusiness.map(b => [[b.name], ...figureKeys.map(key => [format(key, b.figures[key]), true])]));
 }
 
+function button(text, onClick, className = 'secondary') {
+  const element = document.createElement('button');
+  element.type = 'button';
+  element.className = className;
+  element.textContent = text;
+  element.addEventListener('click', onClick);
+  return element;
+}
+
+// A staff member's actions: disable or enable the account, and a new password typed into the row itself.
+function staffActions(member) {
+  const actions = document.createElement('div');
+  actions.className = 'row';
+  const act = async (path, body) => {
+    try { await api('POST', `/api/admin/staff/${member.id}/${path}`, body); await loadPool(); }
+    catch (error) { showError($('#staff-error'), error); }
+  };
+  actions.append(
+    member.disabled ? button(t('pool.enable'), () => act('enable')) : button(t('pool.disable'), () => act('disable')),
+    button(t('pool.setPassword'), () => {
+      const form = document.createElement('form');
+      form.className = 'row';
+      const input = document.createElement('input');
+      Object.assign(input, { type: 'password', required: true, minLength: 8, maxLength: 128, autocomplete: 'new-password' });
+      input.setAttribute('aria-label', t('pool.newPassword'));
+      const save = document.createElement('button');
+      save.type = 'submit';
+      save.textContent = t('pool.save');
+      form.append(input, save);
+      form.addEventListener('submit', event => { event.preventDefault(); act('password', { password: input.value }); });
+      actions.replaceChildren(form);
+      input.focus();
+    }));
+  return actions;
+}
+
 async function loadPool() {
   try {
     const [staff, lines, dead] = await Promise.all([
@@ -216,21 +252,42 @@ async function loadPool() {
       for (const cell of cells(item)) { const td = tr.insertCell(); if (cell instanceof Node) td.append(cell); else td.textContent = cell; }
       return tr;
     }));
-    rows('#staff', staff, s => [s.displayName ?? '', s.email, s.role]);
-    rows('#lines', lines.filter(l => !l.retiredAt), l => [l.number, l.businessId ?? '—']);
-    rows('#dead-letters', dead, m => {
-      const retry = document.createElement('button');
-      retry.type = 'button';
-      retry.className = 'secondary';
-      retry.textContent = t('pool.retry');
-      retry.addEventListener('click', async () => { await api('POST', `/api/admin/outbox/${m.id}/retry`); loadPool(); });
-      return [m.kind, m.lastError ?? '', retry];
-    });
+    rows('#staff', staff, s => [s.displayName ?? '', s.email, t(`pool.role.${s.role}`),
+      t(s.disabled ? 'pool.disabled' : 'pool.active'), staffActions(s)]);
+    rows('#lines', lines.filter(l => !l.retiredAt), l => [l.number, l.businessId ?? '—',
+      l.businessId ? '' : button(t('pool.retire'), async () => {
+        try { await api('DELETE', `/api/admin/lines/${l.id}`); await loadPool(); }
+        catch (error) { showError($('#line-error'), error); }
+      })]);
+    rows('#dead-letters', dead, m => [m.kind, m.lastError ?? '',
+      button(t('pool.retry'), async () => { await api('POST', `/api/admin/outbox/${m.id}/retry`); loadPool(); })]);
     show($('#pool-error'), false);
   } catch (error) {
     showError($('#pool-error'), error);
   }
 }
+
+$('#staff-form').addEventListener('submit', async event => {
+  event.preventDefault();
+  try {
+    await api('POST', '/api/admin/staff', {
+      displayName: $('#staff-name').value, email: $('#staff-email').value,
+      password: $('#staff-password').value, role: $('#staff-role').value,
+    });
+    event.target.reset();
+    show($('#staff-error'), false);
+    await loadPool();
+  } catch (error) { showError($('#staff-error'), error); }
+});
+$('#line-form').addEventListener('submit', async event => {
+  event.preventDefault();
+  try {
+    await api('POST', '/api/admin/lines', { number: $('#line-number').value });
+    event.target.reset();
+    show($('#line-error'), false);
+    await loadPool();
+  } catch (error) { showError($('#line-error'), error); }
+});
 
 bindSignIn(start, t('common.badCredentials'));
 $('#sign-out').addEventListener('click', async () => { await signOut(); board = null; report = null; showAuth(); });

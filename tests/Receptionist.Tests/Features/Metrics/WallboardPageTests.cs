@@ -52,6 +52,30 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
     }
 
     [Fact]
+    public async Task AnAdminAddsAnOperatorAndDisablesThemOnThePoolPage()
+    {
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.GotoAsync("/admin#pool");
+        await page.FillAsync("#auth-email", ReceptionistApp.AdminEmail);
+        await page.FillAsync("#auth-password", ReceptionistApp.AdminPassword);
+        await page.ClickAsync("#sign-in");
+
+        var email = $"operator-{Guid.NewGuid():N}@example.com";
+        await page.FillAsync("#staff-name", "Вера Пул");
+        await page.FillAsync("#staff-email", email);
+        await page.FillAsync("#staff-password", ReceptionistApp.OperatorPassword);
+        await page.ClickAsync("#staff-form button[type=submit]");
+        var row = page.Locator("#staff tr", new() { HasText = email });
+        await Assertions.Expect(row).ToContainTextAsync("Оператор");
+        await Assertions.Expect(row).ToContainTextAsync("Активна");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Отключить" }).ClickAsync();
+        await Assertions.Expect(row).ToContainTextAsync("Отключена");
+        var signIn = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email, password = ReceptionistApp.OperatorPassword }, Ct);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, signIn.StatusCode);
+    }
+
+    [Fact]
     public async Task AnOwnerSeesTheirServiceFiguresOnTheirPage()
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";

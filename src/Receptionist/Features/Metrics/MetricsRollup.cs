@@ -106,6 +106,7 @@ public sealed class MetricsRollup(AppDbContext db, MetricsQuery metrics, IOption
 {
     public const int RepeatWindowDays = 7;
     const long LockKey = 0x6d65747269637331; // "metrics1"
+    static readonly TimeSpan Chunk = TimeSpan.FromDays(RepeatWindowDays);
 
     /// <summary>Sums what changed since the last run; false when another instance is at it.</summary>
     public async Task<bool> RefreshAsync(CancellationToken ct)
@@ -139,7 +140,10 @@ public sealed class MetricsRollup(AppDbContext db, MetricsQuery metrics, IOption
         }
         if (from > until)
             from = until;
-        await metrics.SumHoursAsync(from, until, ct);
+        // A week per statement: each stays short (it also reads the week after, for repeat calls), however long the
+        // history a first run sums.
+        for (var start = from; start < until; start += Chunk)
+            await metrics.SumHoursAsync(start, new[] { start + Chunk, until }.Min(), ct);
 
         state ??= db.Set<MetricsRollupState>().Add(new MetricsRollupState()).Entity;
         if (!sameThresholds)

@@ -730,14 +730,14 @@ namespace Receptionist.Data.Migrations
 
             modelBuilder.Entity("Receptionist.Features.Metrics.CallMetricsHour", b =>
                 {
+                    b.Property<string>("Dimension")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("dimension");
+
                     b.Property<DateTimeOffset>("Hour")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("hour");
-
-                    b.Property<string>("Dimension")
-                        .HasMaxLength(8)
-                        .HasColumnType("character varying(8)")
-                        .HasColumnName("dimension");
 
                     b.Property<Guid>("Key")
                         .HasColumnType("uuid")
@@ -851,7 +851,7 @@ namespace Receptionist.Data.Migrations
                         .HasDefaultValue(0.0)
                         .HasColumnName("wrap_up_seconds");
 
-                    b.HasKey("Hour", "Dimension", "Key")
+                    b.HasKey("Dimension", "Hour", "Key")
                         .HasName("pk_call_metrics_hourly");
 
                     b.ToTable("call_metrics_hourly", (string)null);

@@ -107,6 +107,13 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0)::float8 AS state_wrap_up_seconds
         """;
 
+    /// <summary>The rolled-up rows of one breakdown ({0}: business or operator) over [head_end, tail_start): whole UTC
+    /// days from their day rows, the hours before and after them from hour rows.</summary>
+    const string RolledParts = """
+        ((r.dimension = '{0}' AND ((r.hour >= @head_end AND r.hour < @day_start) OR (r.hour >= @day_end AND r.hour < @tail_start)))
+         OR (r.dimension = 'day:{0}' AND r.hour >= @day_start AND r.hour < @day_end))
+        """;
+
     /// <summary>The whole seconds an answered call waited: the buckets of <see cref="CallWaitHour"/>.</summary>
     const string WaitSecond = "LEAST(floor(EXTRACT(EPOCH FROM c.answered_at - c.received_at)), 86400)::int";
 
@@ -130,9 +137,12 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             : ("'hour' AS slice, hour, NULL::uuid AS business_id, NULL::uuid AS operator_id", "(hour)");
         var rolled = !split.Rolled ? "" : $"""
             UNION ALL
-            SELECT r.dimension, CASE WHEN r.dimension = 'hour' THEN EXTRACT(HOUR FROM r.hour AT TIME ZONE @tz)::int END,
-                   CASE WHEN r.dimension = 'business' THEN r.key END, CASE WHEN r.dimension = 'operator' THEN r.key END, {SumColumns}
-            FROM call_metrics_hourly r WHERE r.hour >= @head_end AND r.hour < @tail_start
+            SELECT CASE WHEN r.dimension LIKE 'day:%' THEN substr(r.dimension, 5) ELSE r.dimension END,
+                   CASE WHEN r.dimension = 'hour' THEN EXTRACT(HOUR FROM r.hour AT TIME ZONE @tz)::int END,
+                   CASE WHEN r.dimension LIKE '%business' THEN r.key END, CASE WHEN r.dimension LIKE '%operator' THEN r.key END, {SumColumns}
+            FROM call_metrics_hourly r
+            WHERE (r.dimension = 'hour' AND r.hour >= @head_end AND r.hour < @tail_start)
+               OR {string.Format(RolledParts, "business")} OR {string.Format(RolledParts, "operator")}
             """;
         var rows = await QueryAsync<SliceRow>(period, businessId, split, forReport: true, $"""
             , parts AS (SELECT {slices}, {Sums} FROM c GROUP BY GROUPING SETS ({sets}) {rolled})
@@ -187,7 +197,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             return;
         var period = new MetricsPeriod(from, to, Options.TimeZone);
         await db.Database.ExecuteSqlRawAsync("""
-            DELETE FROM call_metrics_hourly WHERE hour >= @from AND hour < @to;
+            DELETE FROM call_metrics_hourly WHERE dimension IN ('hour', 'business', 'operator') AND hour >= @from AND hour < @to;
             DELETE FROM call_wait_hourly WHERE hour >= @from AND hour < @to;
             """, Parameters(period, null, Split.None(period)), ct);
         var sumCalls = CallsSql(period, null, Split.None(period), forReport: true) + $"""
@@ -219,9 +229,26 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                   WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
                      OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
             GROUP BY hour, operator_id
-            ON CONFLICT (hour, dimension, key) DO UPDATE SET available_seconds = excluded.available_seconds,
+            ON CONFLICT (dimension, hour, key) DO UPDATE SET available_seconds = excluded.available_seconds,
                 busy_seconds = excluded.busy_seconds, state_wrap_up_seconds = excluded.state_wrap_up_seconds
             """, Parameters(period, null, Split.None(period)), ct);
+    }
+
+    /// <summary>Sums again, from their hours, the business and operator rows of each UTC day that [from, to) touches.</summary>
+    internal async Task SumDaysAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken ct)
+    {
+        if (from >= to)
+            return;
+        var period = new MetricsPeriod(FloorDay(from), FloorDay(to - TimeSpan.FromTicks(1)).AddDays(1), Options.TimeZone);
+        var sumDays = $"""
+            DELETE FROM call_metrics_hourly WHERE dimension IN ('day:business', 'day:operator') AND hour >= @from AND hour < @to;
+            INSERT INTO call_metrics_hourly (dimension, hour, key, {SumColumns}, available_seconds, busy_seconds, state_wrap_up_seconds)
+            SELECT 'day:' || dimension, date_trunc('day', hour, 'UTC'), key, {SumsOfParts},
+                   sum(available_seconds), sum(busy_seconds), sum(state_wrap_up_seconds)
+            FROM call_metrics_hourly WHERE dimension IN ('business', 'operator') AND hour >= @from AND hour < @to
+            GROUP BY dimension, date_trunc('day', hour, 'UTC'), key;
+            """;
+        await db.Database.ExecuteSqlRawAsync(sumDays, Parameters(period, null, Split.None(period)), ct);
     }
 
     /// <summary>
@@ -243,10 +270,10 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, Split split, List<SliceRow> handled, CancellationToken ct)
     {
         var ranges = split.Rolled ? "(VALUES (@from, @head_end), (@tail_start, @to))" : "(VALUES (@from, @to))";
-        var rolled = !split.Rolled ? "" : """
+        var rolled = !split.Rolled ? "" : $"""
             UNION ALL
             SELECT r.key, r.available_seconds, r.busy_seconds, r.state_wrap_up_seconds
-            FROM call_metrics_hourly r WHERE r.dimension = 'operator' AND r.hour >= @head_end AND r.hour < @tail_start
+            FROM call_metrics_hourly r WHERE {string.Format(RolledParts, "operator")}
             """;
         var sql = $"""
             SELECT operator_id, sum(available_seconds)::float8 AS available_seconds, sum(busy_seconds)::float8 AS busy_seconds,
@@ -354,6 +381,12 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         return start < end ? new Split(start, end) : Split.None(period);
     }
 
+    internal static DateTimeOffset FloorDay(DateTimeOffset instant)
+    {
+        var ticks = instant.UtcTicks;
+        return new DateTimeOffset(ticks - ticks % TimeSpan.TicksPerDay, TimeSpan.Zero);
+    }
+
     internal static DateTimeOffset FloorHour(DateTimeOffset instant)
     {
         var ticks = instant.UtcTicks;
@@ -398,6 +431,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             new NpgsqlParameter("to", period.To.ToUniversalTime()),
             new NpgsqlParameter("head_end", split.HeadEnd.ToUniversalTime()),
             new NpgsqlParameter("tail_start", split.TailStart.ToUniversalTime()),
+            new NpgsqlParameter("day_start", split.DayStart.ToUniversalTime()),
+            new NpgsqlParameter("day_end", split.DayEnd.ToUniversalTime()),
             new NpgsqlParameter("now", clock.GetUtcNow()),
             new NpgsqlParameter("tz", period.TimeZone),
             new NpgsqlParameter("short", (double)Options.ShortAbandonSeconds),
@@ -412,11 +447,16 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     internal static double? Ratio(double part, double whole) => whole == 0 ? null : Math.Round(part / whole, 4);
     internal static double? Round(double? seconds) => seconds is { } s ? Math.Round(s, 1) : null;
 
-    /// <summary>The part of a period summed beforehand: [HeadEnd, TailStart), empty when they are equal.</summary>
+    /// <summary>The part of a period summed beforehand: [HeadEnd, TailStart), empty when they are equal; the whole UTC
+    /// days in it, [DayStart, DayEnd) (both TailStart when there are none).</summary>
     sealed record Split(DateTimeOffset HeadEnd, DateTimeOffset TailStart)
     {
         public static Split None(MetricsPeriod period) => new(period.To, period.To);
         public bool Rolled => HeadEnd < TailStart;
+        DateTimeOffset FirstMidnight => FloorDay(HeadEnd) == HeadEnd ? HeadEnd : FloorDay(HeadEnd).AddDays(1);
+        bool HasDays => FirstMidnight < FloorDay(TailStart);
+        public DateTimeOffset DayStart => HasDays ? FirstMidnight : TailStart;
+        public DateTimeOffset DayEnd => HasDays ? FloorDay(TailStart) : TailStart;
     }
 
     // Raw rows as SQL returns them (snake_case columns map to these properties).

@@ -9,14 +9,14 @@ namespace Receptionist.Features.Metrics;
 
 /// <summary>
 /// One hour (UTC) of the call record summed once, so that a long admin report adds up hours instead of reading every
-/// call again. Three kinds of row (<see cref="Dimension"/>): the hour's totals, each business's and each operator's
-/// part of it (the operator's row also holds their time in each state). The sums are the ones
-/// <see cref="MetricsQuery"/> takes over calls, written by the same SQL.
+/// call again. Kinds of row (<see cref="Dimension"/>): <c>hour</c>, the hour's totals; <c>business</c> and
+/// <c>operator</c>, each business's and each operator's part of it (the operator's row also holds their time in each
+/// state); <c>day:business</c> and <c>day:operator</c>, the same over a whole UTC day (<see cref="Hour"/> is its
+/// midnight), so a month's report adds up days. The sums are the ones <see cref="MetricsQuery"/> takes over calls,
+/// written by the same SQL.
 /// </summary>
 public sealed class CallMetricsHour
 {
-    public const string HourDimension = "hour", BusinessDimension = "business", OperatorDimension = "operator";
-
     public DateTimeOffset Hour { get; init; }
     public required string Dimension { get; init; }
     /// <summary>The business or operator; <see cref="Guid.Empty"/> on the hour's totals.</summary>
@@ -73,8 +73,9 @@ sealed class MetricsRollupConfiguration :
     public void Configure(EntityTypeBuilder<CallMetricsHour> b)
     {
         b.ToTable("call_metrics_hourly");
-        b.HasKey(x => new { x.Hour, x.Dimension, x.Key });
-        b.Property(x => x.Dimension).HasMaxLength(8);
+        // Reports read one kind of row over a range of hours.
+        b.HasKey(x => new { x.Dimension, x.Hour, x.Key });
+        b.Property(x => x.Dimension).HasMaxLength(16);
         // Calls and state spans are summed by separate statements into the same row; each leaves the other's zero.
         foreach (var sum in b.Metadata.GetProperties().Where(p => p.ClrType == typeof(long) || p.ClrType == typeof(double)))
             b.Property(sum.Name).HasDefaultValue(sum.ClrType == typeof(long) ? 0L : 0.0);
@@ -144,6 +145,7 @@ public sealed class MetricsRollup(AppDbContext db, MetricsQuery metrics, IOption
         // history a first run sums.
         for (var start = from; start < until; start += Chunk)
             await metrics.SumHoursAsync(start, new[] { start + Chunk, until }.Min(), ct);
+        await metrics.SumDaysAsync(from, until, ct);
 
         state ??= db.Set<MetricsRollupState>().Add(new MetricsRollupState()).Entity;
         if (!sameThresholds)

@@ -16,7 +16,7 @@ namespace Receptionist.Data.Migrations
                 columns: table => new
                 {
                     hour = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    dimension = table.Column<string>(type: "character varying(8)", maxLength: 8, nullable: false),
+                    dimension = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
                     key = table.Column<Guid>(type: "uuid", nullable: false),
                     offered = table.Column<long>(type: "bigint", nullable: false, defaultValue: 0L),
                     answered = table.Column<long>(type: "bigint", nullable: false, defaultValue: 0L),
@@ -39,7 +39,7 @@ namespace Receptionist.Data.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("pk_call_metrics_hourly", x => new { x.hour, x.dimension, x.key });
+                    table.PrimaryKey("pk_call_metrics_hourly", x => new { x.dimension, x.hour, x.key });
                 });
 
             migrationBuilder.CreateTable(

@@ -114,6 +114,16 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
          OR (r.dimension = 'day:{0}' AND r.hour >= @day_start AND r.hour < @day_end))
         """;
 
+    /// <summary>Operators' state spans clipped to [{0}, {1}): those starting in it, and those started before and
+    /// ending in it or still open.</summary>
+    const string SpansIn = """
+        SELECT i.operator_id, i.state,
+               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {1}) - GREATEST(i.started_at, {0})))::float8 AS seconds
+        FROM operator_state_intervals i
+        WHERE i.state <> 'Offline' AND ((i.started_at >= {0} AND i.started_at < {1})
+           OR (i.started_at < {0} AND (i.ended_at > {0} OR i.ended_at IS NULL)))
+        """;
+
     /// <summary>The whole seconds an answered call waited: the buckets of <see cref="CallWaitHour"/>.</summary>
     const string WaitSecond = "LEAST(floor(EXTRACT(EPOCH FROM c.answered_at - c.received_at)), 86400)::int";
 
@@ -269,7 +279,11 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     /// </summary>
     async Task<List<OperatorFigures>> OperatorsAsync(MetricsPeriod period, Split split, List<SliceRow> handled, CancellationToken ct)
     {
-        var ranges = split.Rolled ? "(VALUES (@from, @head_end), (@tail_start, @to))" : "(VALUES (@from, @to))";
+        // Each range its own scan, with its bounds as plain parameters, so each uses the span indexes (a join to a
+        // list of ranges made the planner scan every span).
+        var spans = split.Rolled
+            ? string.Format(SpansIn, "@from", "@head_end") + " UNION ALL " + string.Format(SpansIn, "@tail_start", "@to")
+            : string.Format(SpansIn, "@from", "@to");
         var rolled = !split.Rolled ? "" : $"""
             UNION ALL
             SELECT r.key, r.available_seconds, r.busy_seconds, r.state_wrap_up_seconds
@@ -278,13 +292,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         var sql = $"""
             SELECT operator_id, sum(available_seconds)::float8 AS available_seconds, sum(busy_seconds)::float8 AS busy_seconds,
                    sum(state_wrap_up_seconds)::float8 AS state_wrap_up_seconds
-            FROM (SELECT operator_id, {StateSeconds}
-                  FROM (SELECT i.operator_id, i.state,
-                               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), r.hi) - GREATEST(i.started_at, r.lo)))::float8 AS seconds
-                        FROM {ranges} r(lo, hi)
-                        JOIN operator_state_intervals i ON i.state <> 'Offline' AND ((i.started_at >= r.lo AND i.started_at < r.hi)
-                           OR (i.started_at < r.lo AND (i.ended_at > r.lo OR i.ended_at IS NULL)))) spans
-                  GROUP BY operator_id
+            FROM (SELECT operator_id, {StateSeconds} FROM ({spans}) spans GROUP BY operator_id
                   {rolled}) parts
             GROUP BY operator_id
             """;

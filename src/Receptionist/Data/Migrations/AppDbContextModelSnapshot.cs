@@ -412,6 +412,73 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("subscriptions", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Blocking.BlockedCaller", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("note");
+
+                    b.Property<string>("Number")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("number");
+
+                    b.HasKey("Id")
+                        .HasName("pk_blocked_callers");
+
+                    b.HasIndex("BusinessId", "Number")
+                        .IsUnique()
+                        .HasDatabaseName("ix_blocked_callers_business_id_number");
+
+                    b.ToTable("blocked_callers", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Blocking.SpamMark", b =>
+                {
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<bool>("Billed")
+                        .HasColumnType("boolean")
+                        .HasColumnName("billed");
+
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<DateTimeOffset>("MarkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("marked_at");
+
+                    b.HasKey("CallId")
+                        .HasName("pk_spam_marks");
+
+                    b.HasIndex("BusinessId", "MarkedAt")
+                        .HasDatabaseName("ix_spam_marks_business_id_marked_at");
+
+                    b.ToTable("spam_marks", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Businesses.Business", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1020,6 +1087,33 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_subscriptions_business_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Blocking.BlockedCaller", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_blocked_callers_business_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Blocking.SpamMark", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_spam_marks_business_business_id");
+
+                    b.HasOne("Receptionist.Features.Calls.Call", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Blocking.SpamMark", "CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_spam_marks_call_call_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Businesses.Business", b =>

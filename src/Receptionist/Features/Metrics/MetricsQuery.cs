@@ -25,7 +25,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         WITH c AS (
             SELECT c.business_id, c.operator_id, c.outcome, c.billable, c.received_at, c.answered_at,
                    EXTRACT(HOUR FROM c.received_at AT TIME ZONE @tz)::int AS hour,
-                   c.outcome IS DISTINCT FROM 'NotLive' AS offered,
+                   -- Blocked callers (Features/Blocking) never reach the queue: neither offered nor missed.
+                   c.outcome IS DISTINCT FROM 'NotLive' AND c.outcome IS DISTINCT FROM 'Blocked' AS offered,
                    EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) <= @short AS short_abandon,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) > @short AS abandon,
@@ -96,7 +97,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         var rows = await QueryAsync<SliceRow>(period, businessId, forReport: true, $"""
             SELECT {slices}, {Figures}, NULL::float8 AS wait_p50, NULL::float8 AS wait_p90,
                    count(*) FILTER (WHERE outcome = 'NotLive') AS not_live,
-                   count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered') AS missed,
+                   count(*) FILTER (WHERE outcome IS NOT NULL AND outcome NOT IN ('Answered', 'Blocked')) AS missed,
                    count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable) AS not_billed,
                    count(*) FILTER (WHERE repeat) AS repeated
             FROM c GROUP BY GROUPING SETS ({sets})

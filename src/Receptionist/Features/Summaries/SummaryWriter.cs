@@ -2,12 +2,14 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Summaries;
 
@@ -33,7 +35,8 @@ public abstract record SubmitResult
 /// Wrap-up: records the operator's summary of a call, queues the summary email to the business and frees the
 /// operator, all in one transaction, so the owner hears of every summary that exists and of no other.
 /// </summary>
-public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, EmailTemplates templates, TimeProvider clock)
+public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, EmailTemplates templates, SpamBilling spam,
+    BlockLinks blockLinks, TimeProvider clock)
 {
     public async Task<SubmitResult> SubmitAsync(Guid callId, Guid operatorId, SummaryRequest request, CancellationToken ct)
     {
@@ -70,6 +73,8 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
             CallId = call.Id, BusinessId = call.BusinessId, OperatorId = operatorId,
             Outcome = valid.Outcome.Key, OutcomeLabel = valid.Outcome.Label, Fields = valid.Fields, Note = valid.Note, CreatedAt = now,
         });
+        if (valid.Outcome.Key == SpamBilling.SpamOutcome)
+            await spam.MarkAsync(db, call, business, ct);
         if (business.SummaryEmails.Count > 0)
         {
             var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
@@ -84,6 +89,8 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
                 valid.Note,
                 OperatorName = AppUser.FirstNameOf(operatorName) ?? "",
                 English = business.Language.StartsWith("en", StringComparison.Ordinal),
+                BlockUrl = E164.TryParse(call.CallerNumber, out var caller) && caller == call.CallerNumber
+                    ? blockLinks.UrlFor(business.Id, caller).AbsoluteUri : null,
             });
             db.Add(OutboxMessage.Email(EmailMessage.Create(business.SummaryEmails, email), now));
         }

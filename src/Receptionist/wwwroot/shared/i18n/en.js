@@ -89,4 +89,12 @@ export default {
   'pool.error': 'Error',
   'pool.retry': 'Retry',
   'pool.none': 'None.',
+
+  // Blocking: the summary email's "block this caller" page and the block list in the cabinet.
+  'block.title': 'Block a number',
+  'block.question': 'Block {number} for {business}?',
+  'block.explain': 'Calls from this number will not reach an operator and will never be billed.',
+  'block.confirm': 'Block',
+  'block.done': '{number} is blocked for {business}.',
+  'block.invalid': 'This link is not valid or has expired. Block the number from your call log instead.',
 };

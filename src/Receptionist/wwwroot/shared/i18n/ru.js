@@ -89,4 +89,12 @@ export default {
   'pool.error': 'Ошибка',
   'pool.retry': 'Повторить',
   'pool.none': 'Нет.',
+
+  // Blocking: the summary email's "block this caller" page and the block list in the cabinet.
+  'block.title': 'Заблокировать номер',
+  'block.question': 'Заблокировать номер {number} для «{business}»?',
+  'block.explain': 'Звонки с этого номера не будут доходить до оператора и не будут тарифицироваться.',
+  'block.confirm': 'Заблокировать',
+  'block.done': 'Номер {number} заблокирован для «{business}».',
+  'block.invalid': 'Ссылка недействительна или устарела. Заблокируйте номер из журнала звонков.',
 };

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
 using Receptionist.Features.Calls;
+using Receptionist.Features.Webhooks;
 
 namespace Receptionist.Features.Blocking;
 
@@ -12,7 +13,7 @@ public sealed record BlockedCall(Guid CallId, Guid BusinessId, string BusinessNa
 /// (the line's index, then the block list's), which also records a blocked call as ended with the outcome Blocked, so it
 /// is never queued, never billed and shows in the call log. A repeated delivery finds the same call and records nothing.
 /// </summary>
-public sealed class CallScreen(AppDbContext db, TimeProvider clock)
+public sealed class CallScreen(AppDbContext db, OwnerEvents events, TimeProvider clock)
 {
     public async Task<BlockedCall?> BlockedAsync(IncomingCall call, CancellationToken ct)
     {
@@ -33,12 +34,21 @@ public sealed class CallScreen(AppDbContext db, TimeProvider clock)
                 FROM blocked
                 -- A repeat finds the blocked call it recorded; a call recorded before the number was blocked goes on as it began.
                 ON CONFLICT (provider_call_id) DO UPDATE SET last_seen_at = calls.last_seen_at WHERE calls.outcome = 'Blocked'
-                RETURNING id
+                RETURNING id, xmax = 0 AS inserted
             )
-            SELECT r.id AS call_id, b.id AS business_id, b.name, b.language FROM blocked b JOIN recorded r ON true
+            SELECT r.id AS call_id, r.inserted, b.id AS business_id, b.name, b.language FROM blocked b JOIN recorded r ON true
             """).ToListAsync(ct);
-        return rows is [var row] ? new BlockedCall(row.CallId, row.BusinessId, row.Name, row.Language) : null;
+        if (rows is not [var row])
+            return null;
+        if (row.Inserted)
+        {
+            // Owners subscribed to call.blocked hear of it once, not on every retry of the webhook.
+            var blocked = await db.Set<Call>().AsNoTracking().FirstAsync(c => c.Id == row.CallId, ct);
+            await events.PublishAsync(db, OwnerEventTypes.CallBlocked, row.BusinessId, new EventData(events.Describe(blocked)), ct);
+            await db.SaveChangesAsync(ct);
+        }
+        return new BlockedCall(row.CallId, row.BusinessId, row.Name, row.Language);
     }
 
-    sealed record BlockedRow(Guid CallId, Guid BusinessId, string Name, string Language);
+    sealed record BlockedRow(Guid CallId, bool Inserted, Guid BusinessId, string Name, string Language);
 }

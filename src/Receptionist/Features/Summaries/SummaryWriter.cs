@@ -9,6 +9,7 @@ using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Webhooks;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Summaries;
@@ -36,7 +37,7 @@ public abstract record SubmitResult
 /// operator, all in one transaction, so the owner hears of every summary that exists and of no other.
 /// </summary>
 public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, EmailTemplates templates, SpamBilling spam,
-    BlockLinks blockLinks, TimeProvider clock)
+    BlockLinks blockLinks, OwnerEvents events, TimeProvider clock)
 {
     public async Task<SubmitResult> SubmitAsync(Guid callId, Guid operatorId, SummaryRequest request, CancellationToken ct)
     {
@@ -75,6 +76,8 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
         });
         if (valid.Outcome.Key == SpamBilling.SpamOutcome)
             await spam.MarkAsync(db, call, business, ct);
+        await events.PublishAsync(db, OwnerEventTypes.SummaryCreated, business.Id, new EventData(events.Describe(call),
+            new EventSummary(valid.Outcome.Key, valid.Outcome.Label, valid.Fields, valid.Note)), ct);
         if (business.SummaryEmails.Count > 0)
         {
             var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);

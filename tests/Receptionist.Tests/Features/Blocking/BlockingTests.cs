@@ -37,29 +37,6 @@ public sealed partial class BlockingTests(BlockingApp app) : IClassFixture<Block
 
     Task<string?> OutcomeOf(string sid) => app.ScalarAsync<string>("SELECT outcome FROM calls WHERE provider_call_id = $1", sid);
 
-    /// <summary>A call to <paramref name="business"/> taken by a new operator, connected, hung up and summarised.</summary>
-    async Task<Guid> SummarisedCallAsync(LiveBusiness business, string outcome, string? caller = null)
-    {
-        var sid = NewSid();
-        await app.ClearQueueAsync();
-        (await app.IncomingCallAsync(sid, caller ?? NewCaller(), business.Line)).EnsureSuccessStatusCode();
-        var id = await app.ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid);
-        var operatorClient = await app.AvailableOperatorAsync();
-        (await operatorClient.PostAsync("/api/console/calls/next", null, Ct)).EnsureSuccessStatusCode();
-        (await app.CallbackAsync($"/telephony/twilio/operator-leg?call={id}", $"CL{sid}", ("CallStatus", "in-progress"))).EnsureSuccessStatusCode();
-        (await app.CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
-        var summary = await operatorClient.PostAsJsonAsync($"/api/console/calls/{id}/summary", new
-        {
-            outcome,
-            fields = new Dictionary<string, string>
-            {
-                ["caller_name"] = "Неизвестный", ["callback_number"] = "+79161234567", ["reason"] = "Предлагал кредит",
-            },
-        }, Ct);
-        Assert.True(summary.IsSuccessStatusCode, await summary.Content.ReadAsStringAsync(Ct));
-        return id;
-    }
-
     [Fact]
     public async Task ABlockedCallerHearsTheNumberIsNotAvailableAndIsNeverQueuedNorBilled()
     {
@@ -161,7 +138,7 @@ public sealed partial class BlockingTests(BlockingApp app) : IClassFixture<Block
     {
         var business = await app.NewBusinessAsync();
         var caller = NewCaller();
-        var callId = await SummarisedCallAsync(business, "message_taken", caller);
+        var callId = await app.SummarisedCallAsync(business, "message_taken", caller);
         var text = await app.ScalarAsync<string>(
             "SELECT payload->>'textBody' FROM outbox_messages WHERE kind = 'email' AND payload->>'textBody' LIKE '%' || $1 || '%' LIMIT 1", caller);
         var link = new Uri(BlockLinkPattern().Match(text!).Value);
@@ -193,8 +170,8 @@ public sealed partial class BlockingTests(BlockingApp app) : IClassFixture<Block
 
         var spam = new List<Guid>();
         for (var i = 0; i < 3; i++)
-            spam.Add(await SummarisedCallAsync(business, "spam"));
-        await SummarisedCallAsync(business, "message_taken");
+            spam.Add(await app.SummarisedCallAsync(business, "spam"));
+        await app.SummarisedCallAsync(business, "message_taken");
         var bill = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/billing", Ct);
 
         Assert.False(await app.ScalarAsync<bool>("SELECT billable FROM calls WHERE id = $1", spam[0]));

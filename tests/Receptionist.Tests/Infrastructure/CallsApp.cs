@@ -108,7 +108,7 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
     }
 
     /// <summary>A call to <paramref name="business"/> taken by a new operator, connected, hung up and summarised.</summary>
-    public async Task<Guid> SummarisedCallAsync(LiveBusiness business, string outcome, string? caller = null)
+    public async Task<Guid> SummarisedCallAsync(LiveBusiness business, string outcome, string? caller = null, string? note = null)
     {
         var sid = $"CA{Guid.NewGuid():N}";
         await ClearQueueAsync();
@@ -121,6 +121,7 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
         var summary = await operatorClient.PostAsJsonAsync($"/api/console/calls/{id}/summary", new
         {
             outcome,
+            note,
             fields = new Dictionary<string, string>
             {
                 ["caller_name"] = "Неизвестный", ["callback_number"] = "+79161234567", ["reason"] = "Предлагал кредит",

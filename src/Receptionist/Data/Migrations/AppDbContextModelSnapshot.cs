@@ -1012,6 +1012,49 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("call_summaries", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Telegram.TelegramLink", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<long?>("ChatId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("chat_id");
+
+                    b.Property<string>("ChatTitle")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("chat_title");
+
+                    b.Property<DateTimeOffset?>("LinkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("linked_at");
+
+                    b.Property<DateTimeOffset?>("PendingTokenExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("pending_token_expires_at");
+
+                    b.Property<string>("PendingTokenHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("pending_token_hash");
+
+                    b.HasKey("BusinessId")
+                        .HasName("pk_telegram_links");
+
+                    b.HasIndex("ChatId")
+                        .HasDatabaseName("ix_telegram_links_chat_id")
+                        .HasFilter("chat_id IS NOT NULL");
+
+                    b.HasIndex("PendingTokenHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_telegram_links_pending_token_hash")
+                        .HasFilter("pending_token_hash IS NOT NULL");
+
+                    b.ToTable("telegram_links", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Webhooks.WebhookDelivery", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1357,6 +1400,16 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired()
                         .HasConstraintName("fk_call_summaries_users_operator_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Telegram.TelegramLink", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Telegram.TelegramLink", "BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_telegram_links_businesses_business_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Webhooks.WebhookDelivery", b =>

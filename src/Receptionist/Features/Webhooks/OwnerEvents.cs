@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Receptionist.Data;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Outbox;
+using Receptionist.Features.Telegram;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Webhooks;
@@ -32,10 +33,10 @@ public sealed record EventData(EventCall Call, EventSummary? Summary = null);
 public sealed record OwnerEvent(string Id, string Type, long Created, Guid BusinessId, EventData Data, bool Test = false);
 
 /// <summary>
-/// Publishes an event of a business to every endpoint subscribed to it: one delivery row and one outbox message each,
+/// Publishes an event of a business to every endpoint subscribed to it, and to its Telegram chat: one delivery row and one outbox message each,
 /// added to the caller's DbContext, so the event is sent if and only if the change that caused it commits.
 /// </summary>
-public sealed class OwnerEvents(IOptions<AppOptions> app, TimeProvider clock)
+public sealed class OwnerEvents(IOptions<AppOptions> app, TelegramNotifier telegram, TimeProvider clock)
 {
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -53,6 +54,7 @@ public sealed class OwnerEvents(IOptions<AppOptions> app, TimeProvider clock)
         var now = clock.GetUtcNow();
         foreach (var endpoint in endpoints.Where(e => e.Events.Contains(type)))
             Enqueue(db, endpoint, NewEvent(type, businessId, data, now), now);
+        await telegram.AddAsync(db, type, businessId, data, ct);
     }
 
     public OwnerEvent NewEvent(string type, Guid businessId, EventData data, DateTimeOffset now, bool test = false) =>

@@ -12,6 +12,28 @@ namespace Receptionist.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "telegram_links",
+                columns: table => new
+                {
+                    business_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    chat_id = table.Column<long>(type: "bigint", nullable: true),
+                    chat_title = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    linked_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    pending_token_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    pending_token_expires_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_telegram_links", x => x.business_id);
+                    table.ForeignKey(
+                        name: "fk_telegram_links_businesses_business_id",
+                        column: x => x.business_id,
+                        principalTable: "businesses",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "webhook_endpoints",
                 columns: table => new
                 {
@@ -68,6 +90,19 @@ namespace Receptionist.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "ix_telegram_links_chat_id",
+                table: "telegram_links",
+                column: "chat_id",
+                filter: "chat_id IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_telegram_links_pending_token_hash",
+                table: "telegram_links",
+                column: "pending_token_hash",
+                unique: true,
+                filter: "pending_token_hash IS NOT NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_webhook_deliveries_endpoint_id_created_at",
                 table: "webhook_deliveries",
                 columns: new[] { "endpoint_id", "created_at" });
@@ -81,6 +116,9 @@ namespace Receptionist.Data.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "telegram_links");
+
             migrationBuilder.DropTable(
                 name: "webhook_deliveries");
 

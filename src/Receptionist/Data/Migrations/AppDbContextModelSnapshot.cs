@@ -739,6 +739,34 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("calls", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Digest.DigestSettings", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean")
+                        .HasColumnName("enabled");
+
+                    b.Property<DateOnly?>("LastDay")
+                        .HasColumnType("date")
+                        .HasColumnName("last_day");
+
+                    b.Property<TimeOnly>("SendAt")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("send_at");
+
+                    b.HasKey("BusinessId")
+                        .HasName("pk_digest_settings");
+
+                    b.HasIndex("BusinessId")
+                        .HasDatabaseName("ix_digest_settings_enabled")
+                        .HasFilter("enabled");
+
+                    b.ToTable("digest_settings", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Forwarding.ForwardingCheck", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1391,6 +1419,16 @@ namespace Receptionist.Data.Migrations
                         .HasForeignKey("OperatorId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .HasConstraintName("fk_calls_users_operator_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Digest.DigestSettings", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Digest.DigestSettings", "BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_digest_settings_businesses_business_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Forwarding.ForwardingCheck", b =>

@@ -36,6 +36,26 @@ namespace Receptionist.Data.Migrations
                 });
 
             migrationBuilder.CreateTable(
+                name: "digest_settings",
+                columns: table => new
+                {
+                    business_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    enabled = table.Column<bool>(type: "boolean", nullable: false),
+                    send_at = table.Column<TimeOnly>(type: "time without time zone", nullable: false),
+                    last_day = table.Column<DateOnly>(type: "date", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_digest_settings", x => x.business_id);
+                    table.ForeignKey(
+                        name: "fk_digest_settings_businesses_business_id",
+                        column: x => x.business_id,
+                        principalTable: "businesses",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "telegram_links",
                 columns: table => new
                 {
@@ -125,6 +145,12 @@ namespace Receptionist.Data.Migrations
                 column: "owner_id");
 
             migrationBuilder.CreateIndex(
+                name: "ix_digest_settings_enabled",
+                table: "digest_settings",
+                column: "business_id",
+                filter: "enabled");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_telegram_links_chat_id",
                 table: "telegram_links",
                 column: "chat_id",
@@ -153,6 +179,9 @@ namespace Receptionist.Data.Migrations
         {
             migrationBuilder.DropTable(
                 name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "digest_settings");
 
             migrationBuilder.DropTable(
                 name: "telegram_links");

@@ -11,7 +11,9 @@ namespace Receptionist.Tests.Infrastructure;
 public sealed class FakeReceiver : IAsyncDisposable
 {
     public sealed record Request(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body);
-    public sealed record Answer(HttpStatusCode Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null);
+    /// <param name="Delay">How long the far end holds the request before answering (a long poll with nothing new).</param>
+    public sealed record Answer(HttpStatusCode Status, string Body = "{}", IReadOnlyDictionary<string, string>? Headers = null,
+        TimeSpan? Delay = null);
 
     readonly ConcurrentQueue<Request> requests = new();
     readonly ConcurrentDictionary<string, ConcurrentQueue<Answer>> scripted = new();
@@ -59,6 +61,8 @@ public sealed class FakeReceiver : IAsyncDisposable
             await reader.ReadToEndAsync());
         requests.Enqueue(request);
         var reply = scripted.TryGetValue(request.PathAndQuery, out var queue) && queue.TryDequeue(out var next) ? next : answer(request);
+        if (reply.Delay is { } delay)
+            await Task.Delay(delay, context.RequestAborted);
         context.Response.StatusCode = (int)reply.Status;
         foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
             context.Response.Headers[name] = value;

@@ -195,3 +195,58 @@ public sealed class TelegramTests(TelegramApp app) : IClassFixture<TelegramApp>
         Assert.False((await second.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{second.Id}/telegram", Ct)).GetProperty("linked").GetBoolean());
     }
 }
+
+/// <summary>The service with a bot and no webhook secret: it long-polls the fake Bot API for updates.</summary>
+public sealed class TelegramPollingApp(PostgresServer postgres) : CallsApp(postgres)
+{
+    public FakeReceiver BotApi { get; private set; } = null!;
+    public string StartToken { get; set; } = "";
+    int delivered;
+
+    public override async ValueTask InitializeAsync()
+    {
+        BotApi = await FakeReceiver.StartAsync(request =>
+        {
+            if (!request.PathAndQuery.EndsWith("/getUpdates", StringComparison.Ordinal))
+                return new(HttpStatusCode.OK, """{"ok":true,"result":true}""");
+            // The /start once the test has a token, then nothing new, held a while as Telegram holds a long poll.
+            if (StartToken.Length > 0 && Interlocked.Exchange(ref delivered, 1) == 0)
+                return new(HttpStatusCode.OK, """{"ok":true,"result":[{"update_id":41,"message":{"message_id":1,"date":0,"text":"/start TOKEN","chat":{"id":777001,"type":"private","first_name":"Олег"}}}]}""".Replace("TOKEN", StartToken));
+            return new(HttpStatusCode.OK, """{"ok":true,"result":[]}""", Delay: TimeSpan.FromMilliseconds(300));
+        });
+        await base.InitializeAsync();
+    }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
+    [
+        .. base.Settings(),
+        new("Telegram:BotToken", TelegramApp.BotToken), new("Telegram:BotUsername", "receptionist_test_bot"),
+        new("Telegram:ApiBaseUrl", BotApi.BaseUrl),
+    ];
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await BotApi.DisposeAsync();
+    }
+}
+
+public sealed class TelegramPollingTests(TelegramPollingApp app) : IClassFixture<TelegramPollingApp>
+{
+    [Fact]
+    public async Task WithoutAWebhookSecretTheBotLongPollsAndLinksTheChatFromItsUpdates()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var business = await app.NewBusinessAsync(live: false);
+        var offer = await (await business.Owner.PostAsync($"/api/businesses/{business.Id}/telegram/link", null, ct)).Content.ReadFromJsonAsync<JsonElement>(ct);
+
+        app.StartToken = new Uri(offer.GetProperty("url").GetString()!).Query["?start=".Length..];
+
+        await app.BotApi.EventuallyAsync(r => r.PathAndQuery == TelegramApp.SendMessagePath && r.Body.Contains("777001"), "the welcome message");
+        var status = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/telegram", ct);
+        Assert.True(status.GetProperty("linked").GetBoolean());
+        Assert.Contains(app.BotApi.Requests, r => r.PathAndQuery.EndsWith("/deleteWebhook", StringComparison.Ordinal));
+        // The next poll asks past the update it handled.
+        await app.BotApi.EventuallyAsync(r => r.PathAndQuery.EndsWith("/getUpdates", StringComparison.Ordinal) && r.Body.Contains("\"offset\":42"), "a poll past update 41");
+    }
+}

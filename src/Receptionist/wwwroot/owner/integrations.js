@@ -94,11 +94,12 @@ function showProblem(form, error) {
   if (!placed) form.append(el('p', { className: 'error field-error', textContent: t('integrations.error.general') }));
 }
 
-async function submit(form, action) {
+// Errors of the last try go; a form that adds something is emptied after success, a settings form keeps its values.
+async function submit(form, action, { reset = true } = {}) {
+  for (const old of form.querySelectorAll('.field-error')) old.remove();
   try {
     await action();
-    for (const old of form.querySelectorAll('.field-error')) old.remove();
-    form.reset();
+    if (reset) form.reset();
   } catch (error) { showProblem(form, error); }
 }
 
@@ -258,7 +259,7 @@ function wireForms() {
       await api('PUT', `/api/businesses/${business.id}/digest`, request);
       await renderDigest();
       digestForm.append(el('p', { className: 'muted field-error', textContent: t('integrations.digest.saved') }));
-    });
+    }, { reset: false });
   });
 }
 

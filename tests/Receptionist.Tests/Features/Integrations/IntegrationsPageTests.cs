@@ -6,7 +6,7 @@ namespace Receptionist.Tests.Features.Integrations;
 public sealed class IntegrationsPageTests(LiveReceptionistApp app, Browser browser) : IClassFixture<LiveReceptionistApp>
 {
     [Fact]
-    public async Task AnOwnerBlocksANumberWithTheErrorNextToTheFieldAndSeesANewKeyOnce()
+    public async Task AnOwnerBlocksANumberWithTheErrorNextToTheFieldSeesANewKeyOnceAndOptsIntoTheDigest()
     {
         var page = await browser.NewPageAsync(app.BaseUrl);
         await page.GotoAsync("/");
@@ -35,5 +35,12 @@ public sealed class IntegrationsPageTests(LiveReceptionistApp app, Browser brows
         await Assertions.Expect(page.Locator("#integrations-key-once code")).ToContainTextAsync("rk_");
         await Assertions.Expect(page.Locator("#integrations-key-rows tr")).ToContainTextAsync("Отчёты");
         await Assertions.Expect(page.Locator("#integrations-telegram-state")).ToContainTextAsync("Telegram-бот не настроен");
+
+        await page.CheckAsync("#integrations-digest-enabled");
+        await page.FillAsync("#integrations-digest-time", "08:30");
+        await page.ClickAsync("#integrations-digest-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#integrations-digest-form")).ToContainTextAsync("Сохранено.");
+        await Assertions.Expect(page.Locator("#integrations-digest-enabled")).ToBeCheckedAsync();
+        await Assertions.Expect(page.Locator("#integrations-digest-time")).ToHaveValueAsync("08:30");
     }
 }

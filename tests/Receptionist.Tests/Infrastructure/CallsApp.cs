@@ -106,6 +106,30 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
         (await client.PutAsJsonAsync("/api/console/presence", new { state = "available" })).EnsureSuccessStatusCode();
         return client;
     }
+
+    /// <summary>A call to <paramref name="business"/> taken by a new operator, connected, hung up and summarised.</summary>
+    public async Task<Guid> SummarisedCallAsync(LiveBusiness business, string outcome, string? caller = null, string? note = null)
+    {
+        var sid = $"CA{Guid.NewGuid():N}";
+        await ClearQueueAsync();
+        (await IncomingCallAsync(sid, caller ?? $"+7916{Random.Shared.Next(1_000_000, 9_999_999)}", business.Line)).EnsureSuccessStatusCode();
+        var id = await ScalarAsync<Guid>("SELECT id FROM calls WHERE provider_call_id = $1", sid);
+        var operatorClient = await AvailableOperatorAsync();
+        (await operatorClient.PostAsync("/api/console/calls/next", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        (await CallbackAsync($"/telephony/twilio/operator-leg?call={id}", $"CL{sid}", ("CallStatus", "in-progress"))).EnsureSuccessStatusCode();
+        (await CallbackAsync("/telephony/twilio/status", sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
+        var summary = await operatorClient.PostAsJsonAsync($"/api/console/calls/{id}/summary", new
+        {
+            outcome,
+            note,
+            fields = new Dictionary<string, string>
+            {
+                ["caller_name"] = "Неизвестный", ["callback_number"] = "+79161234567", ["reason"] = "Предлагал кредит",
+            },
+        }, TestContext.Current.CancellationToken);
+        Assert.True(summary.IsSuccessStatusCode, await summary.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return id;
+    }
 }
 
 public sealed record LiveBusiness(Guid Id, HttpClient Owner, string Line, string ProtectedNumber, string SummaryEmail);

@@ -13,6 +13,7 @@ public sealed record BillingRedirect(string Url);
 /// <param name="CallsAnswered">Whether calls to the business are answered now (otherwise they go to the fallback).</param>
 /// <param name="CallsUsed">Billable answered calls in the current period.</param>
 /// <param name="CallsNotBilledSla">Answered calls in the period that waited longer than the answer SLA: never billed.</param>
+/// <param name="CallsNotBilledSpam">Answered calls in the period the operator marked as spam, within the fair-use allowance: not billed.</param>
 /// <param name="OverageCalls">Billable calls beyond the plan's allowance so far, each charged at the overage price.</param>
 /// <param name="CanManage">A customer exists at the payment provider, so the portal can be opened.</param>
 public sealed record BillingSummary(
@@ -24,6 +25,7 @@ public sealed record BillingSummary(
     DateTimeOffset? PeriodEnd,
     int CallsUsed,
     int CallsNotBilledSla,
+    int CallsNotBilledSpam,
     int OverageCalls,
     int OverageRub,
     bool CanManage);

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Outbox;
 using Receptionist.Infrastructure;
@@ -58,13 +59,15 @@ public static class BillingEndpoints
         var subscription = await db.Set<Subscription>().AsNoTracking().FirstOrDefaultAsync(s => s.BusinessId == id, ct);
         var plan = subscription?.PlanKey is { } key && billing.Value.Plans.TryGetValue(key, out var p) ? ToResponse(key, p) : null;
 
-        var (used, notBilled) = (0, 0);
+        var (used, notBilled, notBilledSpam) = (0, 0, 0);
         if (subscription is { CurrentPeriodStart: { } start, CurrentPeriodEnd: { } end })
         {
             var counts = await BillingUsage.AnsweredIn(db, id, start, end)
                 .GroupBy(c => c.Billable).Select(g => new { Billable = g.Key, Count = g.Count() }).ToListAsync(ct);
             used = counts.FirstOrDefault(c => c.Billable)?.Count ?? 0;
-            notBilled = counts.FirstOrDefault(c => !c.Billable)?.Count ?? 0;
+            // Spam within the fair-use allowance is not billed either, and is shown on its own line (Features/Blocking).
+            notBilledSpam = await SpamBilling.MarksIn(db, id, start, end).CountAsync(m => !m.Billed, ct);
+            notBilled = (counts.FirstOrDefault(c => !c.Billable)?.Count ?? 0) - notBilledSpam;
         }
         var overage = plan is null ? 0 : Math.Max(0, used - plan.IncludedCalls);
         var status = subscription?.Status ?? SubscriptionStatus.None;
@@ -77,6 +80,7 @@ public static class BillingEndpoints
             subscription?.CurrentPeriodEnd,
             used,
             notBilled,
+            notBilledSpam,
             overage,
             overage * (plan?.OverageRub ?? 0),
             subscription?.ProviderCustomerId is not null));

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.ApiKeys;
 using Receptionist.Features.Forwarding;
 using Receptionist.Features.Lines;
 using Receptionist.Infrastructure;
@@ -16,8 +17,8 @@ public static class BusinessEndpoints
             .RequireServedProtectedNumber();
         owner.MapPost("/", CreateBusiness).WithName(nameof(CreateBusiness))
             .WithSummary("Create a business and assign it a receptionist line");
-        owner.MapGet("/", ListBusinesses).WithName(nameof(ListBusinesses)).WithSummary("The owner's businesses");
-        owner.MapGet("/{id:guid}", GetBusiness).WithName(nameof(GetBusiness));
+        owner.MapGet("/", ListBusinesses).WithName(nameof(ListBusinesses)).WithSummary("The owner's businesses").AllowApiKeys();
+        owner.MapGet("/{id:guid}", GetBusiness).WithName(nameof(GetBusiness)).AllowApiKeys();
         owner.MapPut("/{id:guid}", UpdateBusiness).WithName(nameof(UpdateBusiness)).WithSummary("Replace the business profile");
         return app;
     }

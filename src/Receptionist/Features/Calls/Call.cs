@@ -32,6 +32,8 @@ public enum CallOutcome
     NotLive,
     /// <summary>The provider could not complete the call.</summary>
     Failed,
+    /// <summary>The caller is on the business's block list: never queued, never billed (Features/Blocking).</summary>
+    Blocked,
 }
 
 public sealed class Call

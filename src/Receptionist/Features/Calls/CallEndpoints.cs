@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.ApiKeys;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Summaries;
 using Receptionist.Infrastructure;
@@ -40,8 +41,8 @@ public static class CallEndpoints
     {
         var owner = app.MapGroup("/api/businesses/{id:guid}/calls").WithTags("Calls").RequireAuthorization(Policies.Owner);
         owner.MapGet("/", ListCalls).WithName(nameof(ListCalls))
-            .WithSummary("The business's calls, newest first; filter by date range and outcome");
-        owner.MapGet("/{callId:guid}", GetCall).WithName(nameof(GetCall));
+            .WithSummary("The business's calls, newest first; filter by date range and outcome").AllowApiKeys();
+        owner.MapGet("/{callId:guid}", GetCall).WithName(nameof(GetCall)).AllowApiKeys();
         return app;
     }
 

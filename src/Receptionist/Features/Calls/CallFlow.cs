@@ -8,6 +8,7 @@ using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Summaries;
 using Receptionist.Features.Telephony;
+using Receptionist.Features.Webhooks;
 
 namespace Receptionist.Features.Calls;
 
@@ -56,7 +57,7 @@ public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
 /// </summary>
 public sealed class CallFlow(
     AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
-    BillingUsage usage, ILogger<CallFlow> logger)
+    BillingUsage usage, OwnerEvents events, ILogger<CallFlow> logger)
 {
     readonly CallOptions settings = options.Value;
 
@@ -414,6 +415,7 @@ public sealed class CallFlow(
         call.Billable = at - call.ReceivedAt <= TimeSpan.FromSeconds(settings.AnswerSlaSeconds);
         // In this transaction: the usage count locks the subscription row so simultaneous answers count in turn.
         await usage.RecordAnsweredCallAsync(db, call, ct);
+        await events.PublishAsync(db, OwnerEventTypes.CallAnswered, call.BusinessId, new EventData(events.Describe(call)), ct);
     }
 
     /// <summary>
@@ -457,6 +459,7 @@ public sealed class CallFlow(
             call.RecordingUrl,
         });
         db.Add(OutboxMessage.Email(EmailMessage.Create(business.SummaryEmails, email), clock.GetUtcNow()));
+        await events.PublishAsync(db, OwnerEventTypes.CallMissed, call.BusinessId, new EventData(events.Describe(call)), ct);
     }
 
     /// <summary>A forwarding-check call that the provider could not complete fails the check with its reason.</summary>

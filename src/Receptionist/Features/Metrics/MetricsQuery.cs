@@ -26,7 +26,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             SELECT c.business_id, c.operator_id, c.outcome, c.billable, c.received_at, c.answered_at,
                    EXTRACT(HOUR FROM c.received_at AT TIME ZONE @tz)::int AS hour,
                    date_trunc('hour', c.received_at, 'UTC') AS bucket,
-                   c.outcome IS DISTINCT FROM 'NotLive' AS offered,
+                   -- Blocked callers (Features/Blocking) never reach the queue: neither offered nor missed.
+                   c.outcome IS DISTINCT FROM 'NotLive' AND c.outcome IS DISTINCT FROM 'Blocked' AS offered,
                    EXTRACT(EPOCH FROM c.answered_at - c.received_at)::float8 AS wait,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) <= @short AS short_abandon,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) > @short AS abandon,
@@ -88,7 +89,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         ("answered_within_billing_sla", "count(*) FILTER (WHERE wait <= @billing)"),
         ("handled", "count(*) FILTER (WHERE handled)"),
         ("not_live", "count(*) FILTER (WHERE outcome = 'NotLive')"),
-        ("missed", "count(*) FILTER (WHERE outcome IS NOT NULL AND outcome <> 'Answered')"),
+        ("missed", "count(*) FILTER (WHERE outcome IS NOT NULL AND outcome NOT IN ('Answered', 'Blocked'))"),
         ("not_billed", "count(*) FILTER (WHERE answered_at IS NOT NULL AND NOT billable)"),
         ("repeated", "count(*) FILTER (WHERE repeat)"),
         ("wait_seconds", "COALESCE(sum(wait), 0)::float8"),

@@ -100,17 +100,24 @@ sealed class OutboxProcessor(
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         // Only the holder of the lease records a result; the lease is the due time the pick-up returned.
         var held = db.Set<OutboxMessage>().Where(m => m.Id == message.Id && m.NextAttemptAt == message.NextAttemptAt);
+        var handler = scope.ServiceProvider.GetKeyedService<IOutboxHandler>(message.Kind);
         try
         {
-            var handler = scope.ServiceProvider.GetKeyedService<IOutboxHandler>(message.Kind)
-                ?? throw new InvalidOperationException($"No outbox handler is registered for kind '{message.Kind}'.");
+            if (handler is null)
+                throw new InvalidOperationException($"No outbox handler is registered for kind '{message.Kind}'.");
             await handler.DeliverAsync(message, ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             var error = Describe(e);
             var now = time.GetUtcNow();
-            if (message.Attempts >= settings.MaxAttempts)
+            // The handler's own schedule, if it keeps one, decides; otherwise the shared attempts and backoff.
+            var retryAt = handler is IOutboxRetrySchedule schedule
+                ? schedule.NextAttempt(message, now)
+                : message.Attempts >= settings.MaxAttempts ? null : now + settings.RetryDelay(message.Attempts);
+            if (retryAt is not null && e is OutboxRetryLaterException later)
+                retryAt = now + later.After;
+            if (retryAt is not { } due)
             {
                 logger.LogError(e, "Outbox message {Id} ({Kind}) dead-lettered after {Attempts} attempts",
                     message.Id, message.Kind, message.Attempts);
@@ -119,11 +126,10 @@ sealed class OutboxProcessor(
             }
             else
             {
-                var retryAt = now + settings.RetryDelay(message.Attempts);
                 logger.LogWarning(e, "Outbox message {Id} ({Kind}) failed attempt {Attempts}; retrying at {RetryAt}",
-                    message.Id, message.Kind, message.Attempts, retryAt);
+                    message.Id, message.Kind, message.Attempts, due);
                 await RecordAsync(message, held.ExecuteUpdateAsync(s => s
-                    .SetProperty(m => m.NextAttemptAt, retryAt).SetProperty(m => m.LastError, error), CancellationToken.None));
+                    .SetProperty(m => m.NextAttemptAt, due).SetProperty(m => m.LastError, error), CancellationToken.None));
             }
             return;
         }

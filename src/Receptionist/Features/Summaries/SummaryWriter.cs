@@ -2,12 +2,15 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
+using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Email;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
+using Receptionist.Features.Webhooks;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Summaries;
 
@@ -33,7 +36,8 @@ public abstract record SubmitResult
 /// Wrap-up: records the operator's summary of a call, queues the summary email to the business and frees the
 /// operator, all in one transaction, so the owner hears of every summary that exists and of no other.
 /// </summary>
-public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, EmailTemplates templates, TimeProvider clock)
+public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, EmailTemplates templates, SpamBilling spam,
+    BlockLinks blockLinks, OwnerEvents events, TimeProvider clock)
 {
     public async Task<SubmitResult> SubmitAsync(Guid callId, Guid operatorId, SummaryRequest request, CancellationToken ct)
     {
@@ -70,6 +74,10 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
             CallId = call.Id, BusinessId = call.BusinessId, OperatorId = operatorId,
             Outcome = valid.Outcome.Key, OutcomeLabel = valid.Outcome.Label, Fields = valid.Fields, Note = valid.Note, CreatedAt = now,
         });
+        if (valid.Outcome.Key == SpamBilling.SpamOutcome)
+            await spam.MarkAsync(db, call, business, ct);
+        await events.PublishAsync(db, OwnerEventTypes.SummaryCreated, business.Id, new EventData(events.Describe(call),
+            new EventSummary(valid.Outcome.Key, valid.Outcome.Label, valid.Fields, valid.Note)), ct);
         if (business.SummaryEmails.Count > 0)
         {
             var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
@@ -84,6 +92,8 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
                 valid.Note,
                 OperatorName = AppUser.FirstNameOf(operatorName) ?? "",
                 English = business.Language.StartsWith("en", StringComparison.Ordinal),
+                BlockUrl = E164.TryParse(call.CallerNumber, out var caller) && caller == call.CallerNumber
+                    ? blockLinks.UrlFor(business.Id, caller).AbsoluteUri : null,
             });
             db.Add(OutboxMessage.Email(EmailMessage.Create(business.SummaryEmails, email), now));
         }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
 using Receptionist.Infrastructure;
@@ -35,11 +36,15 @@ public static class TwilioCallWebhooks
     public static string BridgePath(Guid callId) => $"/telephony/twilio/bridge?call={callId}";
     public static string FallbackPath(Guid callId) => $"/telephony/twilio/fallback?call={callId}";
 
-    static async Task<TwiMLResponse> IncomingCall(TwilioVoiceRequest request, CallFlow calls, ITelephonyProvider telephony,
-        IOptions<AppOptions> app, ILogger<CallFlow> logger, CancellationToken ct)
+    static async Task<TwiMLResponse> IncomingCall(TwilioVoiceRequest request, CallFlow calls, CallScreen screen,
+        ITelephonyProvider telephony, IOptions<AppOptions> app, IOptions<BlockingOptions> blocking, ILogger<CallFlow> logger,
+        CancellationToken ct)
     {
-        var decision = await calls.IncomingAsync(
-            new IncomingCall(request.CallSid, request.From, request.To, request.ForwardedFrom), ct);
+        var incoming = new IncomingCall(request.CallSid, request.From, request.To, request.ForwardedFrom);
+        // Blocked callers first: they are recorded as blocked and never reach the queue (Features/Blocking).
+        if (await screen.BlockedAsync(incoming, ct) is { } blocked)
+            return BlockedCallerAnswer.For(blocked, blocking.Value.Treatment);
+        var decision = await calls.IncomingAsync(incoming, ct);
         switch (decision)
         {
             case IncomingDecision.Queue queue:

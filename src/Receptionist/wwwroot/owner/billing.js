@@ -54,6 +54,7 @@ function renderSummary(billing) {
   if (billing.plan) {
     rows.push(['Звонков в периоде / Calls this period', `${billing.callsUsed} из ${billing.plan.includedCalls}`]);
     rows.push(['Не оплачиваются (ждали дольше нормы) / Not billed (SLA)', String(billing.callsNotBilledSla)]);
+    rows.push(['Не тарифицирован: спам / Not billed: spam', String(billing.callsNotBilledSpam)]);
     rows.push(['Сверх тарифа / Overage', `${billing.overageCalls} (${rubles(billing.overageRub)})`]);
   }
   $('#billing-summary tbody').replaceChildren(...rows.map(([label, value]) => {

@@ -283,6 +283,7 @@ public sealed class SummaryEmailTemplateTests
         Note = note,
         OperatorName = "Мария",
         English = english,
+        BlockUrl = (string?)null,
     };
 
     [Fact]

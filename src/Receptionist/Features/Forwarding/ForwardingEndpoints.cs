@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
@@ -51,7 +52,8 @@ public static class ForwardingEndpoints
 
     static async Task<Results<Accepted<ForwardingCheckResponse>, NotFound, ProblemHttpResult, ProblemHttpResultWithRetryAfter>> StartForwardingCheck(
         Guid id, AppDbContext db, CurrentUser owner, ITelephonyProvider telephony, IOptions<AppOptions> app,
-        ServedNumbers served, IOptions<ForwardingOptions> limits, TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
+        ServedNumbers served, IOptions<ForwardingOptions> limits, OwnerEmails ownerEmails, TimeProvider clock, ILogger<ForwardingCheck> logger,
+        CancellationToken ct)
     {
         var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
@@ -89,27 +91,32 @@ public static class ForwardingEndpoints
         catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             logger.LogWarning(e, "Forwarding check call for business {BusinessId} could not be placed", id);
+            var providerMessage = (e as TelephonyException)?.ProviderMessage;
             check.State = ForwardingCheckState.Failed;
             check.CompletedAt = clock.GetUtcNow();
-            check.FailureReason = e is TelephonyException { ProviderMessage: { } reason }
-                ? $"The test call could not be placed: {reason}"
+            check.FailureReason = providerMessage is not null
+                ? $"The test call could not be placed: {providerMessage}"
                 : "The test call could not be placed: the telephony provider did not answer. Try again in a few minutes.";
+            await using var failed = await db.Database.BeginTransactionAsync(ct);
+            await ownerEmails.ForwardingCheckedAsync(db, id, check.Id, passed: false, timedOut: false, providerMessage, check.CompletedAt.Value, ct);
+            await db.SaveChangesAsync(ct);
+            await failed.CommitAsync(ct);
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/api/businesses/{id}/forwarding/check", ToResponse(check));
     }
 
     static async Task<Results<Ok<ForwardingCheckResponse>, NotFound>> GetForwardingCheck(
-        Guid id, AppDbContext db, CurrentUser owner, TimeProvider clock, CancellationToken ct)
+        Guid id, AppDbContext db, CurrentUser owner, OwnerEmails ownerEmails, TimeProvider clock, CancellationToken ct)
     {
+        if (!await db.OwnedBy(owner).AnyAsync(b => b.Id == id, ct))
+            return TypedResults.NotFound();
+        // Settled on read too, so the page shows the failure the moment the timeout passes.
+        await ForwardingCheckExpiry.ExpireOverdueAsync(db, ownerEmails, clock.GetUtcNow(), id, ct);
         var check = await db.OwnedBy(owner).Where(b => b.Id == id)
             .Join(db.Set<ForwardingCheck>(), b => b.Id, c => c.BusinessId, (b, c) => c)
             .OrderByDescending(c => c.StartedAt).FirstOrDefaultAsync(ct);
-        if (check is null)
-            return TypedResults.NotFound();
-        check.ExpireIfOverdue(clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ToResponse(check));
+        return check is null ? TypedResults.NotFound() : TypedResults.Ok(ToResponse(check));
     }
 
     /// <summary>The per-business cooldown and the per-owner daily cap, as a 429 saying when the next check may run.</summary>

@@ -27,10 +27,34 @@ bindSignIn(start, 'Неверный email или пароль.');
 
 $('#register').addEventListener('click', async () => {
   const email = $('#auth-email').value, password = $('#auth-password').value;
+  // Both are separate, explicit and never pre-ticked (152-FZ); the API refuses a sign-up without the first.
+  const consents = [['#consent-personal-data', 'Без согласия на обработку персональных данных зарегистрироваться нельзя.'],
+    ['#consent-callers-data', 'Без поручения обрабатывать данные звонящих операторы не смогут принимать ваши звонки.']];
+  let missing = false;
+  for (const [box, sentence] of consents) {
+    const unchecked = !$(box).checked;
+    $(`${box}-error`).textContent = sentence;
+    show($(`${box}-error`), unchecked);
+    missing ||= unchecked;
+  }
+  if (missing) return;
   try {
-    await api('POST', '/api/auth/register', { email, password });
+    await api('POST', '/api/auth/register',
+      { email, password, personalDataConsent: true, callersDataAgreement: true });
     await signIn(email, password);
     await start();
+  } catch (error) { showError($('#auth-error'), error); }
+});
+
+// The answer is the same whether or not the address has an account; the email holds a link to /owner/reset.html.
+$('#forgot-password').addEventListener('click', async () => {
+  const email = $('#auth-email').value.trim();
+  if (!email) return showError($('#auth-error'), new Error('Введите email, на который зарегистрирован кабинет.'));
+  try {
+    await api('POST', '/api/auth/forgotPassword', { email });
+    show($('#auth-error'), false);
+    $('#auth-notice').textContent = 'Если этот адрес зарегистрирован и подтверждён, мы отправили на него письмо со ссылкой для нового пароля.';
+    show($('#auth-notice'), true);
   } catch (error) { showError($('#auth-error'), error); }
 });
 

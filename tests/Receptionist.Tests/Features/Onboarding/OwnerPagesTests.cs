@@ -15,6 +15,8 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await page.GotoAsync("/");
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
         await page.ClickAsync("#register");
 
         await page.FillAsync("#name", "Пекарня «Утро»");
@@ -46,6 +48,8 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await page.GotoAsync("/");
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
         await page.ClickAsync("#register");
 
         await page.FillAsync("#name", "Ателье");

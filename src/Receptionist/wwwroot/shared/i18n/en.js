@@ -89,4 +89,18 @@ export default {
   'pool.error': 'Error',
   'pool.retry': 'Retry',
   'pool.none': 'None.',
+
+  'account.confirmTitle': 'Email confirmation',
+  'account.confirming': 'Confirming your address…',
+  'account.confirmed': 'Your address is confirmed. Thank you!',
+  'account.confirmFailed': 'This link did not work: it may have expired or been used already. Sign in and ask for the email again.',
+  'account.toCabinet': 'Go to your account',
+  'account.resetTitle': 'New password',
+  'account.resetCode': 'Code from the email',
+  'account.newPassword': 'New password (at least 8 characters)',
+  'account.resetSubmit': 'Save the password',
+  'account.resetDone': 'Your password has been changed.',
+  'account.toSignIn': 'Sign in',
+  'account.resetBadCode': 'This code did not work: it may have expired or been used already. Ask for the email again.',
+  'account.resetWeakPassword': 'The password is too simple: at least 8 characters, with a digit and a lowercase letter.',
 };

@@ -89,4 +89,18 @@ export default {
   'pool.error': 'Ошибка',
   'pool.retry': 'Повторить',
   'pool.none': 'Нет.',
+
+  'account.confirmTitle': 'Подтверждение почты',
+  'account.confirming': 'Подтверждаем адрес…',
+  'account.confirmed': 'Адрес подтверждён. Спасибо!',
+  'account.confirmFailed': 'Ссылка не подошла: возможно, она устарела или уже использована. Войдите в кабинет и запросите письмо ещё раз.',
+  'account.toCabinet': 'Перейти в кабинет',
+  'account.resetTitle': 'Новый пароль',
+  'account.resetCode': 'Код из письма',
+  'account.newPassword': 'Новый пароль (не короче 8 символов)',
+  'account.resetSubmit': 'Сохранить пароль',
+  'account.resetDone': 'Пароль изменён.',
+  'account.toSignIn': 'Войти',
+  'account.resetBadCode': 'Код не подошёл: возможно, он устарел или уже использован. Запросите письмо ещё раз.',
+  'account.resetWeakPassword': 'Пароль слишком простой: нужно не меньше 8 символов, среди них цифра и строчная буква.',
 };

@@ -9,7 +9,9 @@ using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Forwarding;
 
-public sealed record ForwardingCheckResponse(Guid Id, ForwardingCheckState State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? FailureReason);
+/// <param name="ReasonCode">Why it failed, for programs and pages to word themselves: <c>timeout</c>, <c>notPlaced</c> or <c>replaced</c>.</param>
+public sealed record ForwardingCheckResponse(Guid Id, ForwardingCheckState State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt,
+    string? FailureReason, string? ReasonCode);
 
 public static class ForwardingEndpoints
 {
@@ -78,7 +80,7 @@ public static class ForwardingEndpoints
         // A new check replaces any pending one, so the webhook matches at most one.
         await db.Set<ForwardingCheck>().Where(c => c.BusinessId == id && c.State == ForwardingCheckState.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, ForwardingCheckState.Failed)
-                .SetProperty(c => c.FailureReason, "Replaced by a newer check.")
+                .SetProperty(c => c.FailureReason, ReplacedReason)
                 .SetProperty(c => c.CompletedAt, check.StartedAt), ct);
         db.Add(check);
         await db.SaveChangesAsync(ct);
@@ -144,6 +146,11 @@ public static class ForwardingEndpoints
         "The business is awaiting a receptionist line; forwarding can be set up once one is assigned.",
         statusCode: StatusCodes.Status409Conflict, title: "Awaiting line");
 
+    const string ReplacedReason = "Replaced by a newer check.";
+
     static ForwardingCheckResponse ToResponse(ForwardingCheck c) =>
-        new(c.Id, c.State, c.StartedAt, c.CompletedAt, c.FailureReason);
+        new(c.Id, c.State, c.StartedAt, c.CompletedAt, c.FailureReason, c.State != ForwardingCheckState.Failed ? null
+            : c.FailureReason == ForwardingCheckExpiry.TimeoutReason ? "timeout"
+            : c.FailureReason == ReplacedReason ? "replaced"
+            : "notPlaced");
 }

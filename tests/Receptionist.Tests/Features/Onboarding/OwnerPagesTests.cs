@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Receptionist.Tests.Features.Businesses;
 using Receptionist.Tests.Infrastructure;
@@ -57,7 +58,80 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await page.FillAsync("#summary-emails", "tailor@example.com");
         await page.ClickAsync("#save-profile");
 
-        await Assertions.Expect(page.Locator("#profile-error")).ToContainTextAsync("protectedNumber");
+        // A Russian sentence under the field itself, never the API's property name.
+        await Assertions.Expect(page.Locator("#protected-number-problem")).ToHaveTextAsync(new Regex("^Это не похоже на номер телефона"));
+        await Assertions.Expect(page.Locator("#protected-number")).ToHaveAttributeAsync("aria-invalid", "true");
+        Assert.DoesNotContain("protectedNumber", await page.Locator("#profile").InnerTextAsync());
         await Assertions.Expect(page.Locator("#forwarding")).ToBeHiddenAsync();
+    }
+
+    /// <summary>Latin-script words a Russian page may show: the brand, the switch to English, a PBX's own name, keys.</summary>
+    static readonly HashSet<string> AllowedLatin = ["Receptionist", "English", "MANGO", "OFFICE", "Ctrl", "Enter"];
+
+    /// <summary>Everything a person can read on the page (text, titles, placeholders, labels for screen readers, options).</summary>
+    static async Task<string[]> LatinWordsOnAsync(IPage page)
+    {
+        var text = await page.EvaluateAsync<string>("""
+            () => [document.title, document.body.innerText,
+                   ...[...document.querySelectorAll('[placeholder],[aria-label],[title],option')]
+                      .map(e => [e.getAttribute('placeholder'), e.getAttribute('aria-label'), e.getAttribute('title'), e.tagName === 'OPTION' ? e.textContent : ''].join(' '))]
+                  .join('\n')
+            """);
+        // Email addresses, phone numbers and dialling codes are data, not words.
+        var withoutData = Regex.Replace(text, @"\S+@\S+|\S*\d\S*", " ");
+        return [.. Regex.Matches(withoutData, "[A-Za-z]{2,}").Select(m => m.Value).Where(w => !AllowedLatin.Contains(w)).Distinct()];
+    }
+
+    [Fact]
+    public async Task EveryOwnerPageAndTheConsoleShowNoEnglishInRussian()
+    {
+        await LinesAndForwardingTests.AddLineAsync(app, "+7 495 000-77-03");
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        var found = new Dictionary<string, string[]>();
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("#auth")).ToBeVisibleAsync();
+        found["/ (signed out)"] = await LatinWordsOnAsync(page);
+        await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
+        await page.FillAsync("#auth-password", "page-password-1");
+        await page.ClickAsync("#register"); // without the consents: two sentences under the boxes
+        await Assertions.Expect(page.Locator("#consent-personal-data-problem")).ToBeVisibleAsync();
+        found["/ (consent missing)"] = await LatinWordsOnAsync(page);
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
+        await page.ClickAsync("#register");
+        await page.FillAsync("#name", "Кофейня «Зерно»");
+        await page.FillAsync("#protected-number", "+7 495 765-43-99");
+        await page.FillAsync("#summary-emails", "coffee@example.com");
+        await page.ClickAsync("#save-profile");
+        await Assertions.Expect(page.Locator("#mobile-codes tr")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#billing-status")).Not.ToBeEmptyAsync();
+        await page.ClickAsync("#own-scenario summary");
+        await page.ClickAsync("#pbx-guides >> xpath=..");
+        await page.ClickAsync("#preview-scenario");
+        await Assertions.Expect(page.Locator("#scenario-preview")).ToBeVisibleAsync();
+        found["/ (signed in)"] = await LatinWordsOnAsync(page);
+
+        await page.GotoAsync("/owner/confirm.html?userId=nobody&code=wrong");
+        await Assertions.Expect(page.Locator("#confirm-result")).ToHaveAttributeAsync("data-state", "failed");
+        found["/owner/confirm.html"] = await LatinWordsOnAsync(page);
+        await page.GotoAsync("/owner/reset.html?email=someone%40example.com&code=wrong");
+        await page.FillAsync("#reset-password", "new-password-1");
+        await page.ClickAsync("#reset-submit");
+        await Assertions.Expect(page.Locator("#reset-error")).ToBeVisibleAsync();
+        found["/owner/reset.html"] = await LatinWordsOnAsync(page);
+
+        var (_, operatorEmail) = await app.NewOperatorAsync("Ольга");
+        var console = await browser.NewPageAsync(app.BaseUrl);
+        await console.GotoAsync("/console");
+        await Assertions.Expect(console.Locator("#auth")).ToBeVisibleAsync();
+        found["/console (signed out)"] = await LatinWordsOnAsync(console);
+        await console.FillAsync("#auth-email", operatorEmail);
+        await console.FillAsync("#auth-password", ReceptionistApp.OperatorPassword);
+        await console.ClickAsync("#sign-in");
+        await Assertions.Expect(console.Locator("#queue-panel")).ToBeVisibleAsync();
+        found["/console (signed in)"] = await LatinWordsOnAsync(console);
+
+        Assert.Empty(found.Where(p => p.Value.Length > 0).Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"));
     }
 }

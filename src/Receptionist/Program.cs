@@ -70,6 +70,7 @@ app.UseRateLimiter();
 app.MapHealth();
 app.MapApiDocumentation();
 app.MapAccounts();
+app.MapLegal();
 app.MapBusinesses();
 app.MapGoLive();
 app.MapLines();

@@ -62,7 +62,7 @@ public sealed class AccountService(
 
         if (existing?.Email is { } address)
         {
-            var content = templates.Render("account-exists", new { email = address, sign_in_url = app.Value.Url("/").AbsoluteUri });
+            var content = templates.Render("account-exists", new { email = address, sign_in_url = app.Value.Url(OwnerEmails.CabinetPath).AbsoluteUri });
             db.Add(OutboxMessage.Email(EmailMessage.Create([address], content), clock.GetUtcNow()));
             await db.SaveChangesAsync(ct);
         }

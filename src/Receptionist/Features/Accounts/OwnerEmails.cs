@@ -24,8 +24,11 @@ public sealed record OwnerEmailContext(string BusinessName, string TimeZone)
 /// </summary>
 public sealed class OwnerEmails(EmailTemplates templates, IOptions<AppOptions> app)
 {
+    /// <summary>The owner's pages (the front door is at /).</summary>
+    public const string CabinetPath = "/owner/";
+
     /// <summary>A place in the owner's pages, for the email's link.</summary>
-    public string CabinetUrl(Guid businessId, string section) => app.Value.Url($"/?business={businessId}#{section}").AbsoluteUri;
+    public string CabinetUrl(Guid businessId, string section) => app.Value.Url($"{CabinetPath}?business={businessId}#{section}").AbsoluteUri;
 
     /// <summary>
     /// Records <paramref name="noticeKey"/> for the business and, the first time only, adds the email rendered from

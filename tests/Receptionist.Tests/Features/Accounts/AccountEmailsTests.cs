@@ -137,7 +137,7 @@ public sealed class AccountEmailsTests(OwnerEmailsApp app) : IClassFixture<Owner
         var email = await EmailAsync(ownerEmail!, "номер-секретарь");
         Assert.Contains(line, email.TextBody);
         Assert.StartsWith("Для «Ателье «Нить»»", email.TextBody);
-        Assert.Equal("/", (await FollowLinkAsync(email)).AbsolutePath);
+        Assert.Equal("/owner/", (await FollowLinkAsync(email)).AbsolutePath);
         Assert.Single(EmailsTo(ownerEmail!, "номер-секретарь"));
     }
 

@@ -77,7 +77,7 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
             """, businessId, $"CA{Guid.NewGuid():N}", at.UtcDateTime, $"CA{Guid.NewGuid():N}");
         var page = await browser.NewPageAsync(app.BaseUrl);
 
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", email);
         await page.FillAsync("#auth-password", password);
         await page.ClickAsync("#sign-in");

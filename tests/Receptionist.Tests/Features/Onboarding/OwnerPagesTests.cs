@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using Receptionist.Tests.Features.Businesses;
@@ -13,7 +15,7 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await LinesAndForwardingTests.AddLineAsync(app, "+7 495 000-77-01");
         var page = await browser.NewPageAsync(app.BaseUrl);
 
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
         await page.CheckAsync("#consent-personal-data");
@@ -46,7 +48,7 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
     public async Task BadProfileInputIsShownNextToTheFormAndNothingIsCreated()
     {
         var page = await browser.NewPageAsync(app.BaseUrl);
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
         await page.CheckAsync("#consent-personal-data");
@@ -90,6 +92,16 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         var found = new Dictionary<string, string[]>();
 
         await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("#plans tr")).Not.ToHaveCountAsync(0);
+        await page.ClickAsync("#faq details >> nth=0");
+        found["/"] = await LatinWordsOnAsync(page);
+        foreach (var legal in new[] { "/privacy", "/terms" })
+        {
+            await page.GotoAsync(legal);
+            found[legal] = await LatinWordsOnAsync(page);
+        }
+
+        await page.GotoAsync("/owner/");
         await Assertions.Expect(page.Locator("#auth")).ToBeVisibleAsync();
         found["/ (signed out)"] = await LatinWordsOnAsync(page);
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
@@ -133,5 +145,39 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         found["/console (signed in)"] = await LatinWordsOnAsync(console);
 
         Assert.Empty(found.Where(p => p.Value.Length > 0).Select(p => $"{p.Key}: {string.Join(", ", p.Value)}"));
+    }
+
+    [Fact]
+    public async Task TheFrontDoorOffersThePlansOfTheCatalogueAndOneSwitchLeadsToEnglish()
+    {
+        var russian = app.CreateClient();
+        russian.DefaultRequestHeaders.Add("Accept-Language", "ru");
+        var plans = await russian.GetFromJsonAsync<JsonElement[]>("/api/billing/plans", TestContext.Current.CancellationToken);
+        var page = await browser.NewPageAsync(app.BaseUrl);
+
+        await page.GotoAsync("/");
+
+        await Assertions.Expect(page.Locator("#offer h2")).ToContainTextAsync("пропущенного звонка");
+        await Assertions.Expect(page.Locator("#plans tr")).ToHaveCountAsync(plans!.Length);
+        foreach (var plan in plans)
+        {
+            var row = page.Locator($"#plans tr[data-plan={plan.GetProperty("key").GetString()}]");
+            await Assertions.Expect(row).ToContainTextAsync(plan.GetProperty("name").GetString()!);
+            await Assertions.Expect(row.Locator("td").Nth(1)).ToContainTextAsync(plan.GetProperty("priceRub").GetInt32().ToString("#,0", new System.Globalization.CultureInfo("ru-RU")));
+            await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync(plan.GetProperty("includedCalls").GetInt32().ToString());
+        }
+        await Assertions.Expect(page.Locator("#sla-rule")).ToContainTextAsync("30 секунд");
+        await Assertions.Expect(page.Locator("#contact-email")).ToHaveTextAsync("privacy@receptionist.example");
+        var privacy = await app.CreateClient().GetStringAsync("/privacy", TestContext.Current.CancellationToken);
+        Assert.Contains("Редакция 2026-11-27", privacy);
+        Assert.Contains("privacy@receptionist.example", privacy);
+
+        await page.ClickAsync("#switch-language");
+
+        await Assertions.Expect(page.Locator("#prices h2")).ToHaveTextAsync("Plans");
+        await Assertions.Expect(page.Locator("#privacy-link")).ToHaveAttributeAsync("href", "/privacy?lang=en");
+        Assert.DoesNotMatch("[А-Яа-яЁё]", await page.Locator("main").InnerTextAsync());
+        await page.ClickAsync("#privacy-link");
+        await Assertions.Expect(page.Locator("h2")).ToHaveTextAsync("Personal data policy");
     }
 }

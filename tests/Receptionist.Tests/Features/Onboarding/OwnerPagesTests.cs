@@ -180,4 +180,48 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await page.ClickAsync("#privacy-link");
         await Assertions.Expect(page.Locator("h2")).ToHaveTextAsync("Personal data policy");
     }
+
+    [Fact]
+    public async Task EveryOwnerPageIsUsableOnA390PixelPhone()
+    {
+        await LinesAndForwardingTests.AddLineAsync(app, "+7 495 000-77-05");
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.SetViewportSizeAsync(390, 844);
+        // Nothing wider than the screen: the page never scrolls sideways (a wide table scrolls inside its own section).
+        async Task AssertFitsAsync(string what)
+        {
+            var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+            Assert.True(overflow <= 0, $"{what} is {overflow} px wider than a 390 px screen");
+        }
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("#plans tr")).Not.ToHaveCountAsync(0);
+        await AssertFitsAsync("the front door");
+        await page.GotoAsync("/owner/");
+        await page.FillAsync("#auth-email", $"phone-{Guid.NewGuid():N}@example.com");
+        await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
+        await AssertFitsAsync("the sign-up form");
+        await page.ClickAsync("#register");
+        await page.FillAsync("#name", "Химчистка «Блеск»");
+        await page.FillAsync("#protected-number", "+7 495 765-43-98");
+        await page.FillAsync("#summary-emails", "clean@example.com");
+        await page.ClickAsync("#save-profile");
+        await Assertions.Expect(page.Locator("#mobile-codes tr")).Not.ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("#billing-plans [data-plan=start]")).ToBeVisibleAsync();
+        await page.ClickAsync("#pbx-guides >> xpath=..");
+        await AssertFitsAsync("the owner's cabinet");
+        // Usable, not just fitting: the main actions are on screen and can be pressed.
+        await page.Locator("#start-check").ScrollIntoViewIfNeededAsync();
+        Assert.True(await page.Locator("#start-check").IsVisibleAsync());
+        await page.SelectOptionAsync("#builtin", "take-message");
+        await page.ClickAsync("#choose-builtin");
+        await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
+        foreach (var path in new[] { "/owner/confirm.html", "/owner/reset.html", "/privacy", "/terms" })
+        {
+            await page.GotoAsync(path);
+            await AssertFitsAsync(path);
+        }
+    }
 }

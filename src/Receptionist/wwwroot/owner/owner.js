@@ -2,6 +2,7 @@ import { api, ApiError, bindSignIn, signIn, signOut, $, show, showError, showPro
 import { t, translate, language, setLanguage } from '/shared/i18n.js';
 import { renderBilling } from '/owner/billing.js';
 import { renderMetrics } from '/owner/metrics.js';
+import { renderCalls } from '/owner/calls.js';
 
 let business = null;
 
@@ -108,7 +109,7 @@ async function render() {
   }
   for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(), renderBilling(business), renderMetrics(business)]);
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(business), renderBilling(business), renderMetrics(business)]);
 }
 
 // The check's progress while the test call is out (up to 90 s), then its result as a sentence with what to do.
@@ -194,18 +195,6 @@ async function renderStatus() {
     li.dataset.key = item.key;
     li.textContent = item.title + (item.detail ? ` — ${item.detail}` : '');
     return li;
-  }));
-}
-
-async function renderCalls() {
-  const page = await api('GET', `/api/businesses/${business.id}/calls?pageSize=20`);
-  $('#call-rows').replaceChildren(...page.items.map(call => {
-    const row = document.createElement('tr');
-    const cells = [new Date(call.receivedAt).toLocaleString(language), call.callerNumber,
-      call.outcome ? t(`outcome.${call.outcome}`) : t('owner.callInProgress'),
-      call.waitSeconds == null ? '—' : t('owner.seconds', { seconds: call.waitSeconds })];
-    row.append(...cells.map(text => Object.assign(document.createElement('td'), { textContent: text })));
-    return row;
   }));
 }
 

@@ -177,9 +177,21 @@ $('#save-scenario').addEventListener('click', () => saveScenario({ source: $('#s
 
 $('#preview-scenario').addEventListener('click', async () => {
   try {
-    const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, language: business.language });
+    // On the owner's own business: its name, hours and "now", exactly what the operator will read, with the form they fill.
+    const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, businessId: business.id });
     $('#preview-greeting').textContent = preview.greeting;
     $('#preview-script').textContent = preview.script;
+    $('#preview-fields').replaceChildren(...preview.fields.map(field => {
+      const box = document.createElement('div');
+      const label = Object.assign(document.createElement('label'), { textContent: field.label + (field.required ? ' *' : '') });
+      const input = field.type === 'choice'
+        ? Object.assign(document.createElement('select'), { disabled: true })
+        : Object.assign(document.createElement(field.type === 'longtext' ? 'textarea' : 'input'), { disabled: true });
+      for (const choice of field.choices ?? []) input.append(Object.assign(document.createElement('option'), { textContent: choice }));
+      box.dataset.field = field.name;
+      box.append(label, input);
+      return box;
+    }));
     show($('#scenario-preview'), true);
     clearProblem($('#scenario'), $('#scenario-error'));
   } catch (error) { show($('#scenario-preview'), false); showProblem($('#scenario'), $('#scenario-error'), error); }

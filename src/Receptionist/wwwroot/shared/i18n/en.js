@@ -272,4 +272,5 @@ export default {
   'call.billing.waitedOverSla': 'Not billed: the caller waited more than 30 seconds.',
   'call.billing.notAnswered': 'Not billed: no operator talked to the caller.',
   'call.billing.inProgress': 'The call is still in progress.',
+  'owner.fieldsForm': 'What the operator writes down',
 };

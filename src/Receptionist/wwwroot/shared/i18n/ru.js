@@ -272,4 +272,5 @@ export default {
   'call.billing.waitedOverSla': 'Не оплачивается: звонящий ждал ответа дольше 30 секунд.',
   'call.billing.notAnswered': 'Не оплачивается: оператор не говорил со звонящим.',
   'call.billing.inProgress': 'Звонок ещё идёт.',
+  'owner.fieldsForm': 'Что записывает оператор',
 };

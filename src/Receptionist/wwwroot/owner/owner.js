@@ -3,6 +3,7 @@ import { t, translate, language, setLanguage } from '/shared/i18n.js';
 import { renderBilling } from '/owner/billing.js';
 import { renderMetrics } from '/owner/metrics.js';
 import { renderCalls } from '/owner/calls.js';
+import { fillHours, readHours } from '/owner/hours.js';
 
 let business = null;
 
@@ -74,8 +75,7 @@ $('#profile-form').addEventListener('submit', async event => {
     summaryEmails: $('#summary-emails').value.split(',').map(e => e.trim()).filter(Boolean),
     backupNumber: $('#backup-number').value || null,
     fallback: $('#fallback').value,
-    hours: business?.hours,
-    holidays: business?.holidays,
+    ...readHours(),
   };
   clearProblem($('#profile-form'), $('#profile-error'));
   try {
@@ -98,6 +98,7 @@ async function render() {
   translate();
   show($('#profile'), true);
   $('#profile-title').textContent = business ? business.name : t('owner.profileTitle');
+  fillHours(business);
   if (business) {
     $('#name').value = business.name;
     $('#protected-number').value = business.protectedNumber;

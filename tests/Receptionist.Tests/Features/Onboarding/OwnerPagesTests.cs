@@ -224,4 +224,40 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
             await AssertFitsAsync(path);
         }
     }
+
+    [Fact]
+    public async Task TheOwnerSetsWeeklyHoursAndAHolidayAndTheyAreSaved()
+    {
+        var email = $"hours-{Guid.NewGuid():N}@example.com";
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.GotoAsync("/owner/");
+        await page.FillAsync("#auth-email", email);
+        await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
+        await page.ClickAsync("#register");
+        await page.FillAsync("#name", "Пекарня «Вечер»");
+        await page.FillAsync("#protected-number", "+7 495 765-43-97");
+        await page.FillAsync("#summary-emails", "evening@example.com");
+
+        await page.UncheckAsync("#open-friday");
+        await page.CheckAsync("#open-saturday");
+        await page.FillAsync("#hours-days tr[data-day=saturday] .from", "10:00");
+        await page.FillAsync("#hours-days tr[data-day=saturday] .to", "16:00");
+        await page.FillAsync("#holiday-date", "2026-12-31");
+        await page.ClickAsync("#add-holiday");
+        await page.ClickAsync("#save-profile");
+
+        await Assertions.Expect(page.Locator("#profile-saved")).ToBeVisibleAsync();
+        var owner = await app.SignInAsync(email, "page-password-1");
+        var business = (await owner.GetFromJsonAsync<JsonElement[]>("/api/businesses", TestContext.Current.CancellationToken))!.Single();
+        var hours = business.GetProperty("hours").EnumerateArray()
+            .Select(h => $"{h.GetProperty("day").GetString()} {h.GetProperty("open").GetString()}-{h.GetProperty("close").GetString()}").ToList();
+        Assert.Equal(["monday 09:00-18:00", "tuesday 09:00-18:00", "wednesday 09:00-18:00", "thursday 09:00-18:00", "saturday 10:00-16:00"], hours);
+        Assert.Equal("2026-12-31", business.GetProperty("holidays")[0].GetProperty("date").GetString());
+        // Shown again as saved after a reload.
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#holiday-list li[data-date='2026-12-31']")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#open-friday")).Not.ToBeCheckedAsync();
+    }
 }

@@ -80,6 +80,7 @@ app.MapScenarios();
 app.MapTelephony();
 app.MapBusinessScenario();
 app.MapCalls();
+app.MapCallStats();
 app.MapQueue();
 app.MapBilling();
 app.MapSummaries();

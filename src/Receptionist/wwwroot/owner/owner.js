@@ -4,6 +4,7 @@ import { renderBilling } from '/owner/billing.js';
 import { renderMetrics } from '/owner/metrics.js';
 import { renderCalls } from '/owner/calls.js';
 import { fillHours, readHours } from '/owner/hours.js';
+import { renderDashboard } from '/owner/dashboard.js';
 
 let business = null;
 
@@ -30,7 +31,7 @@ async function start() {
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#calls', '#billing', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#dashboard', '#calls', '#billing', '#sign-out']) show($(id), false);
 }
 
 bindSignIn(start, t('common.badCredentials'));
@@ -110,7 +111,7 @@ async function render() {
   }
   for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(business), renderBilling(business), renderMetrics(business)]);
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(business), renderBilling(business), renderMetrics(business), renderDashboard(business)]);
 }
 
 // The check's progress while the test call is out (up to 90 s), then its result as a sentence with what to do.

@@ -108,6 +108,26 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
     }
 
     [Fact]
+    public async Task TheDashboardSeriesCountEachCallOnceByDayOutcomeWeekdayAndHourInTheBusinessZone()
+    {
+        var history = await HistoryAsync();
+
+        var stats = await history.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{history.BusinessId}/calls-stats", Ct);
+
+        var byDay = stats.GetProperty("byDay").EnumerateArray().ToList();
+        Assert.Equal(5, byDay.Sum(d => d.GetProperty("calls").GetInt32()));
+        Assert.Equal(2, byDay.Where(d => d.GetProperty("outcome").GetString() == "answered").Sum(d => d.GetProperty("calls").GetInt32()));
+        var moscow = TimeZoneInfo.FindSystemTimeZoneById("Europe/Moscow");
+        var answeredAt = TimeZoneInfo.ConvertTime(history.Answered.ReceivedAt, moscow);
+        var cell = stats.GetProperty("byWeekdayAndHour").EnumerateArray().Single(c =>
+            c.GetProperty("weekday").GetInt32() == ((int)answeredAt.DayOfWeek + 6) % 7 + 1 && c.GetProperty("hour").GetInt32() == answeredAt.Hour);
+        Assert.True(cell.GetProperty("calls").GetInt32() >= 1);
+        Assert.Equal(5, stats.GetProperty("byWeekdayAndHour").EnumerateArray().Sum(c => c.GetProperty("calls").GetInt32()));
+        var stranger = await app.NewOwnerAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"/api/businesses/{history.BusinessId}/calls-stats", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task AnotherOwnersCallAndLogAreNotFoundAndABadFilterNamesItsField()
     {
         var history = await HistoryAsync();
@@ -137,6 +157,9 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
 
         await page.ClickAsync($"#call-rows tr[data-call-id='{history.Answered.Id}'] button");
 
+        // The dashboard draws the same calls: five bars' worth of segments and five calls in the heat map.
+        await Assertions.Expect(page.Locator("#calls-chart rect")).Not.ToHaveCountAsync(0);
+        Assert.Equal(5, await page.EvaluateAsync<int>("() => [...document.querySelectorAll('#heatmap td')].reduce((sum, td) => sum + Number(td.dataset.calls), 0)"));
         var detail = page.Locator("#call-detail");
         await Assertions.Expect(detail).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#call-facts")).ToContainTextAsync("Оплачивается: ответ в пределах 30 секунд.");

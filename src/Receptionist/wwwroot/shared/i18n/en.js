@@ -288,4 +288,15 @@ export default {
   'day.friday': 'Friday',
   'day.saturday': 'Saturday',
   'day.sunday': 'Sunday',
+
+  'dashboard.title': 'Calls per day, last 30 days',
+  'dashboard.heatTitle': 'When your callers call',
+  'dashboard.heatCell': '{hour}:00 — calls: {calls}',
+  'dashboard.weekday1': 'Mon',
+  'dashboard.weekday2': 'Tue',
+  'dashboard.weekday3': 'Wed',
+  'dashboard.weekday4': 'Thu',
+  'dashboard.weekday5': 'Fri',
+  'dashboard.weekday6': 'Sat',
+  'dashboard.weekday7': 'Sun',
 };

@@ -288,4 +288,15 @@ export default {
   'day.friday': 'Пятница',
   'day.saturday': 'Суббота',
   'day.sunday': 'Воскресенье',
+
+  'dashboard.title': 'Звонки по дням за 30 дней',
+  'dashboard.heatTitle': 'Когда вам звонят',
+  'dashboard.heatCell': '{hour}:00 — звонков: {calls}',
+  'dashboard.weekday1': 'Пн',
+  'dashboard.weekday2': 'Вт',
+  'dashboard.weekday3': 'Ср',
+  'dashboard.weekday4': 'Чт',
+  'dashboard.weekday5': 'Пт',
+  'dashboard.weekday6': 'Сб',
+  'dashboard.weekday7': 'Вс',
 };

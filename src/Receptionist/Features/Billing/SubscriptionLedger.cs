@@ -69,6 +69,7 @@ public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, IOption
         row.Status = current.Status;
         row.ProviderEventAt = eventAt;
         row.UpdatedAt = now;
+        // Saved before the owner emails: whether the business is live now is read from this row.
         await db.SaveChangesAsync(ct);
         // Paid: a business with no line from the pool gets one bought, in this same transaction's outbox.
         if (paidNow)

@@ -168,6 +168,11 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         }
         await Assertions.Expect(page.Locator("#sla-rule")).ToContainTextAsync("30 секунд");
         await Assertions.Expect(page.Locator("#contact-email")).ToHaveTextAsync("privacy@receptionist.example");
+        // The plans are in the page itself, before any script runs.
+        var frontDoor = await app.CreateClient().GetStringAsync("/", TestContext.Current.CancellationToken);
+        Assert.Contains("<tr data-plan=\"start\"><td>Старт</td><td>990 ₽</td><td>50</td>", frontDoor);
+        Assert.Contains("href=\"/privacy\"", frontDoor);
+        Assert.Contains("href=\"/terms\"", frontDoor);
         var privacy = await app.CreateClient().GetStringAsync("/privacy", TestContext.Current.CancellationToken);
         Assert.Contains("Редакция 2026-11-27", privacy);
         Assert.Contains("privacy@receptionist.example", privacy);

@@ -203,6 +203,15 @@ async function renderStatus() {
   const status = await api('GET', `/api/businesses/${business.id}/status`);
   $('#live-badge').textContent = t(status.live ? 'owner.live' : 'owner.notLive');
   $('#live-badge').classList.toggle('live', status.live);
+  // The steps of going live, in order, the first not done being the current one (the checklist says what is missing).
+  const done = Object.fromEntries(status.items.map(item => [item.key, item.done]));
+  const steps = [['company', done.profile], ['number', done.line], ['forwarding', done.forwarding], ['check', done.forwarding],
+    ['scenario', done.scenario], ['plan', done.subscription], ['live', status.live]];
+  const current = steps.findIndex(([, finished]) => !finished);
+  $('#steps').replaceChildren(...steps.map(([step, finished], index) => Object.assign(document.createElement('li'), {
+    textContent: t(`steps.${step}`), className: finished ? 'done' : index === current ? 'current' : '',
+    ...(index === current ? { ariaCurrent: 'step' } : {}),
+  })));
   $('#checklist').replaceChildren(...status.items.map(item => {
     const li = document.createElement('li');
     li.className = item.done ? 'done' : '';

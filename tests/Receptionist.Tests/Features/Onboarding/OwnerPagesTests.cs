@@ -33,6 +33,10 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await Assertions.Expect(page.Locator("#mobile-codes tr[data-kind=noAnswer]")).ToContainTextAsync("##61#");
         await Assertions.Expect(page.Locator("#protected-number")).ToHaveValueAsync("+74957654321");
 
+        // The steps show where the owner is: business and line done, forwarding next.
+        await Assertions.Expect(page.Locator("#steps li.done")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.Locator("#steps li.current")).ToHaveTextAsync("Переадресация");
+        await Assertions.Expect(page.Locator("#steps li[aria-current=step]")).ToHaveCountAsync(1);
         // The checklist says what is missing; choosing a scenario ticks its item.
         await Assertions.Expect(page.Locator("#checklist li[data-key=line]")).ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#checklist li[data-key=forwarding]")).Not.ToHaveClassAsync("done");

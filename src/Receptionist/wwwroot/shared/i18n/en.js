@@ -299,4 +299,13 @@ export default {
   'dashboard.weekday5': 'Fri',
   'dashboard.weekday6': 'Sat',
   'dashboard.weekday7': 'Sun',
+
+  'steps.label': 'Steps to go live',
+  'steps.company': 'Business',
+  'steps.number': 'Line',
+  'steps.forwarding': 'Forwarding',
+  'steps.check': 'Check',
+  'steps.scenario': 'Scenario',
+  'steps.plan': 'Plan',
+  'steps.live': 'Live',
 };

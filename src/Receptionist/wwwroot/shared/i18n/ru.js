@@ -299,4 +299,13 @@ export default {
   'dashboard.weekday5': 'Пт',
   'dashboard.weekday6': 'Сб',
   'dashboard.weekday7': 'Вс',
+
+  'steps.label': 'Шаги подключения',
+  'steps.company': 'Компания',
+  'steps.number': 'Номер',
+  'steps.forwarding': 'Переадресация',
+  'steps.check': 'Проверка',
+  'steps.scenario': 'Сценарий',
+  'steps.plan': 'Тариф',
+  'steps.live': 'Работает',
 };

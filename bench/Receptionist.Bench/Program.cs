@@ -81,7 +81,7 @@ var http = app.CreateClient();
 // A live business on a line, and an owner's bearer token.
 var line = "+74950001122";
 await Sql($"INSERT INTO receptionist_lines (id, number, added_at) VALUES (gen_random_uuid(), '{line}', now())");
-(await http.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1" })).EnsureSuccessStatusCode();
+(await http.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1", personalDataConsent = true })).EnsureSuccessStatusCode();
 var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = "bench@example.com", password = "bench-password-1" }))
     .Content.ReadFromJsonAsync<JsonElement>();
 http.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());

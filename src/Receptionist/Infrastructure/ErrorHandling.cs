@@ -10,8 +10,10 @@ public static class ErrorHandling
             context.ProblemDetails.Extensions.TryAdd("traceId", context.HttpContext.TraceIdentifier);
             if (context.ProblemDetails is HttpValidationProblemDetails validation)
                 CamelCaseFieldNames(validation.Errors);
+            ProblemLocalization.Localize(context.ProblemDetails);
         });
         services.AddValidation();
+        services.AddProblemLocalization();
         return services;
     }
 
@@ -31,6 +33,8 @@ public static class ErrorHandling
 
     public static WebApplication UseProblemResponses(this WebApplication app)
     {
+        // First, so that every problem, thrown or returned, speaks the request's language.
+        app.UseRequestLocalization();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         return app;

@@ -91,7 +91,7 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
         const string password = "owner-password-1";
-        (await CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password })).EnsureSuccessStatusCode();
+        (await CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password, personalDataConsent = true })).EnsureSuccessStatusCode();
         return await SignInAsync(email, password);
     }
 

@@ -293,6 +293,66 @@ namespace Receptionist.Data.Migrations
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Receptionist.Features.Accounts.OwnerNotice", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("SentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("sent_at");
+
+                    b.HasKey("BusinessId", "Key")
+                        .HasName("pk_owner_notices");
+
+                    b.ToTable("owner_notices", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Accounts.PersonalDataConsent", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<string>("ClientAddress")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("client_address");
+
+                    b.Property<DateTimeOffset>("GivenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("given_at");
+
+                    b.Property<string>("PolicyVersion")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("policy_version");
+
+                    b.Property<bool>("ProcessesCallersData")
+                        .HasColumnType("boolean")
+                        .HasColumnName("processes_callers_data");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_personal_data_consents");
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_personal_data_consents_user_id");
+
+                    b.ToTable("personal_data_consents", (string)null);
+                });
+
             modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>
                 {
                     b.Property<string>("TokenHash")
@@ -1522,6 +1582,26 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_user_tokens_users_user_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Accounts.OwnerNotice", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_owner_notices_business_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Accounts.PersonalDataConsent", b =>
+                {
+                    b.HasOne("Receptionist.Features.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_personal_data_consents_users_user_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Accounts.UsedRefreshToken", b =>

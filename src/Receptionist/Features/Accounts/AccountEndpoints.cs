@@ -13,7 +13,9 @@ namespace Receptionist.Features.Accounts;
 public sealed record RegisterRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
-    [property: MaxLength(100)] string? DisplayName = null) : IHasEmail;
+    [property: MaxLength(100)] string? DisplayName = null,
+    bool? PersonalDataConsent = null,
+    bool? CallersDataAgreement = null) : IHasEmail;
 
 public sealed record CreateStaffRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
@@ -53,7 +55,12 @@ public static class AccountEndpoints
             cookie.Events.OnRedirectToAccessDenied = context => { context.Response.StatusCode = 403; return Task.CompletedTask; };
         });
         services.AddDataProtection().PersistKeysToDbContext<AppDbContext>().SetApplicationName("Receptionist");
+        services.AddOptions<LegalOptions>().BindConfiguration("Legal").ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<AccountService>();
+        // Identity's confirmation and reset emails, for real (its default sender drops them).
+        services.AddScoped<AccountEmailSender>();
+        services.AddScoped<IEmailSender<AppUser>>(sp => sp.GetRequiredService<AccountEmailSender>());
+        services.AddSingleton<OwnerEmails>();
         services.AddHostedService<RoleSeeder>();
         return services;
     }
@@ -87,10 +94,20 @@ public static class AccountEndpoints
     }
 
     /// <summary>An email that already has an account answers exactly like a new one; its owner is told by email.</summary>
+    /// <remarks>
+    /// The consent to personal-data processing is separate and explicit (152-FZ art. 9): without
+    /// <c>personalDataConsent: true</c> nothing is created and the answer names the field.
+    /// </remarks>
     static async Task<Results<Ok, ValidationProblem>> Register(
-        RegisterRequest request, AccountService accounts, CancellationToken ct)
+        RegisterRequest request, AccountService accounts, HttpContext http, CancellationToken ct)
     {
-        var errors = await accounts.RegisterOwnerAsync(request.Email, request.Password, request.DisplayName, ct);
+        if (request.PersonalDataConsent is not true)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["personalDataConsent"] = ["Consent to the processing of personal data is required to sign up."],
+            });
+        var errors = await accounts.RegisterOwnerAsync(request.Email, request.Password, request.DisplayName,
+            request.CallersDataAgreement is true, http.Connection.RemoteIpAddress?.ToString(), ct);
         return errors.Count == 0 ? TypedResults.Ok() : TypedResults.ValidationProblem(errors);
     }
 

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Outbox;
@@ -106,7 +107,7 @@ public static class BillingEndpoints
             return NotConfigured();
 
         var order = new CheckoutOrder(business.Id, planKey, subscription?.ProviderCustomerId, business.Language,
-            app.Value.Url("/?billing=success#billing"), app.Value.Url("/?billing=canceled#billing"));
+            app.Value.Url($"{OwnerEmails.CabinetPath}?billing=success#billing"), app.Value.Url($"{OwnerEmails.CabinetPath}?billing=canceled#billing"));
         var page = await OpenAsync(() => payments.StartCheckoutAsync(order, ct));
         return page.Succeeded ? TypedResults.Ok(page.Value) : page.Error;
     }
@@ -122,7 +123,7 @@ public static class BillingEndpoints
                 detail: "Subscribe to a plan first.");
         if (!payments.IsConfigured)
             return NotConfigured();
-        var page = await OpenAsync(() => payments.OpenCustomerPortalAsync(customer, app.Value.Url("/#billing"), ct));
+        var page = await OpenAsync(() => payments.OpenCustomerPortalAsync(customer, app.Value.Url($"{OwnerEmails.CabinetPath}#billing"), ct));
         return page.Succeeded ? TypedResults.Ok(page.Value) : page.Error;
     }
 
@@ -157,5 +158,5 @@ public static class BillingEndpoints
 
 
     static PlanResponse ToResponse(string key, PlanOptions plan) =>
-        new(key, plan.Name, plan.PriceRub, plan.IncludedCalls, plan.OverageRub, "RUB");
+        new(key, plan.NameForRequest, plan.PriceRub, plan.IncludedCalls, plan.OverageRub, "RUB");
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Billing;
 
@@ -7,6 +8,13 @@ public sealed class PlanOptions
 {
     [Required, StringLength(60)]
     public string Name { get; set; } = "";
+
+    /// <summary>The name on English pages (one language at a time); the Russian name when unset.</summary>
+    [StringLength(60)]
+    public string? NameEn { get; set; }
+
+    /// <summary>The name in the language of the request (Accept-Language).</summary>
+    public string NameForRequest => ProblemLocalization.IsRussian ? Name : NameEn ?? Name;
 
     /// <summary>The monthly price in whole rubles.</summary>
     [Range(1, 1_000_000)]

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Calls;
 using Receptionist.Features.Outbox;
 
@@ -11,7 +12,7 @@ namespace Receptionist.Features.Billing;
 /// so (answered within the answer SLA); each billable call beyond the allowance is reported to the payment
 /// provider once, through the outbox.
 /// </summary>
-public sealed class BillingUsage(IOptions<BillingOptions> billing, TimeProvider clock)
+public sealed class BillingUsage(IOptions<BillingOptions> billing, OwnerEmails ownerEmails, TimeProvider clock)
 {
     /// <summary>
     /// Call when <paramref name="call"/> has just been answered (AnsweredAt and Billable set, not necessarily saved).
@@ -42,6 +43,7 @@ public sealed class BillingUsage(IOptions<BillingOptions> billing, TimeProvider 
         if (position > plan.IncludedCalls)
             db.Add(OutboxMessage.Create(UsageReport.OutboxKind,
                 new UsageReport(customer, call.Id.ToString(), answeredAt, 1), clock.GetUtcNow()));
+        await ownerEmails.UsageAlertsAsync(db, call.BusinessId, start, position, plan, clock.GetUtcNow(), ct);
     }
 
     /// <summary>Calls of a business answered in [start, end).</summary>

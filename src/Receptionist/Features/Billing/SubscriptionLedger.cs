@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 
 namespace Receptionist.Features.Billing;
@@ -10,8 +11,8 @@ namespace Receptionist.Features.Billing;
 /// Events may come late and out of order: each applies the provider's current view of the subscription,
 /// and an event older than the newest one applied changes nothing.
 /// </summary>
-public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, IOptions<Telephony.TwilioOptions> telephony, TimeProvider clock,
-    ILogger<SubscriptionLedger> logger)
+public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, IOptions<Telephony.TwilioOptions> telephony,
+    OwnerEmails ownerEmails, TimeProvider clock, ILogger<SubscriptionLedger> logger)
 {
     /// <summary>
     /// Applies <paramref name="current"/> (read from the provider after an event created at <paramref name="eventAt"/>)
@@ -64,12 +65,23 @@ public sealed class SubscriptionLedger(IOptions<BillingOptions> billing, IOption
         if (row.Status != current.Status)
             logger.LogInformation("Business {BusinessId} subscription {Old} -> {New}", businessId, row.Status, current.Status);
         var paidNow = current.Status == SubscriptionStatus.Active && row.Status != SubscriptionStatus.Active;
+        var endedNow = current.Status == SubscriptionStatus.Canceled && row.Status is SubscriptionStatus.Active or SubscriptionStatus.PastDue;
         row.Status = current.Status;
         row.ProviderEventAt = eventAt;
         row.UpdatedAt = now;
+        // Saved before the owner emails: whether the business is live now is read from this row.
+        await db.SaveChangesAsync(ct);
         // Paid: a business with no line from the pool gets one bought, in this same transaction's outbox.
         if (paidNow)
+        {
             await Lines.LineProvisioning.RequestLineIfNoneAsync(db, telephony.Value, businessId.Value, now, ct);
+            await ownerEmails.AnnounceIfLiveAsync(db, businessId.Value, now, ct);
+        }
+        // The owner hears of each change that will stop their calls being answered, once (by its grace date, by subscription).
+        if (row is { Status: SubscriptionStatus.PastDue, GraceUntil: { } graceUntil })
+            await ownerEmails.PaymentFailedAsync(db, businessId.Value, graceUntil, now, ct);
+        if (endedNow)
+            await ownerEmails.SubscriptionEndedAsync(db, businessId.Value, current.Id, now, ct);
         await db.SaveChangesAsync(ct);
     }
 }

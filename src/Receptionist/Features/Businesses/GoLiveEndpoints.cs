@@ -32,7 +32,6 @@ public static class GoLiveEndpoints
         var now = clock.GetUtcNow();
         var row = await db.OwnedBy(owner).Where(b => b.Id == id).Select(b => new
         {
-            b.Language,
             b.ForwardingVerifiedAt,
             HasScenario = b.ScenarioVersionId != null,
             Line = db.Set<ReceptionistLine>().Where(l => l.BusinessId == b.Id && l.RetiredAt == null).Select(l => l.Number).FirstOrDefault(),
@@ -42,7 +41,8 @@ public static class GoLiveEndpoints
         if (row is null)
             return TypedResults.NotFound();
 
-        var ru = row.Language.StartsWith("ru", StringComparison.Ordinal);
+        // The owner reads this in the language of the page that asks (Accept-Language), not the callers' language.
+        var ru = ProblemLocalization.IsRussian;
         string T(string russian, string english) => ru ? russian : english;
         ChecklistItem[] items =
         [
@@ -56,7 +56,13 @@ public static class GoLiveEndpoints
             new("subscription", T("Подписка оплачена", "Subscription paid"), row.AnswersCalls,
                 row.Subscription is { Status: SubscriptionStatus.PastDue, GraceUntil: { } grace } && row.AnswersCalls
                     ? T($"платёж не прошёл; звонки принимаются до {grace:yyyy-MM-dd HH:mm} UTC", $"payment failed; calls answered until {grace:yyyy-MM-dd HH:mm} UTC")
-                    : row.Subscription?.Status.ToString()),
+                    : row.Subscription?.Status switch
+                    {
+                        SubscriptionStatus.Active => T("активна", "active"),
+                        SubscriptionStatus.PastDue => T("платёж не прошёл", "payment failed"),
+                        SubscriptionStatus.Canceled => T("отменена", "canceled"),
+                        _ => T("ещё не оплачена", "not paid yet"),
+                    }),
         ];
         return TypedResults.Ok(new GoLiveStatus(items.All(i => i.Done), items));
     }

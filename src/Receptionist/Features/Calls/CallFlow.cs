@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Billing;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Email;
@@ -57,7 +58,7 @@ public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
 /// </summary>
 public sealed class CallFlow(
     AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
-    BillingUsage usage, OwnerEvents events, ILogger<CallFlow> logger)
+    BillingUsage usage, OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
 {
     readonly CallOptions settings = options.Value;
 
@@ -134,13 +135,19 @@ public sealed class CallFlow(
     async Task ConfirmForwardingAsync(Guid businessId, string returnCallId, DateTimeOffset now, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var passed = await db.Database.ExecuteSqlAsync($"""
+        var passed = await db.Database.SqlQuery<Guid>($"""
             UPDATE forwarding_checks SET state = 'Passed', completed_at = {now}, return_call_id = {returnCallId}
             WHERE business_id = {businessId} AND state = 'Pending'
-            """, ct);
-        if (passed > 0)
+            RETURNING id AS "Value"
+            """).ToListAsync(ct);
+        if (passed is [var checkId, ..])
+        {
             await db.Set<Business>().Where(b => b.Id == businessId)
                 .ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingVerifiedAt, now), ct);
+            await ownerEmails.ForwardingCheckedAsync(db, businessId, checkId, passed: true, timedOut: false, providerMessage: null, now, ct);
+            await ownerEmails.AnnounceIfLiveAsync(db, businessId, now, ct);
+            await db.SaveChangesAsync(ct);
+        }
         await transaction.CommitAsync(ct);
     }
 

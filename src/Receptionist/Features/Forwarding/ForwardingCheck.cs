@@ -12,6 +12,7 @@ public enum ForwardingCheckState { Pending, Passed, Failed }
 /// </summary>
 public sealed class ForwardingCheck
 {
+    /// <summary>A pending check past this has failed (<see cref="ForwardingCheckExpiry"/>).</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
 
     public Guid Id { get; init; } = Guid.CreateVersion7();
@@ -23,17 +24,6 @@ public sealed class ForwardingCheck
     public string? FailureReason { get; set; }
     /// <summary>The forwarded call that passed the check: a retried delivery of its webhook is still recognised as ours.</summary>
     public string? ReturnCallId { get; set; }
-
-    /// <summary>A pending check past its timeout has failed; it is settled when read, so no timer is needed.</summary>
-    public void ExpireIfOverdue(DateTimeOffset now)
-    {
-        if (State != ForwardingCheckState.Pending || now - StartedAt < Timeout)
-            return;
-        State = ForwardingCheckState.Failed;
-        CompletedAt = StartedAt + Timeout;
-        FailureReason = $"The test call did not come back forwarded within {Timeout.TotalSeconds:0} seconds. " +
-                        "Check the forwarding codes were accepted by your operator and try again.";
-    }
 }
 
 sealed class ForwardingCheckConfiguration : IEntityTypeConfiguration<ForwardingCheck>

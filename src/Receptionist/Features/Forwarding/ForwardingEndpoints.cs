@@ -2,13 +2,16 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Telephony;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Forwarding;
 
-public sealed record ForwardingCheckResponse(Guid Id, ForwardingCheckState State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt, string? FailureReason);
+/// <param name="ReasonCode">Why it failed, for programs and pages to word themselves: <c>timeout</c>, <c>notPlaced</c> or <c>replaced</c>.</param>
+public sealed record ForwardingCheckResponse(Guid Id, ForwardingCheckState State, DateTimeOffset StartedAt, DateTimeOffset? CompletedAt,
+    string? FailureReason, string? ReasonCode);
 
 public static class ForwardingEndpoints
 {
@@ -51,7 +54,8 @@ public static class ForwardingEndpoints
 
     static async Task<Results<Accepted<ForwardingCheckResponse>, NotFound, ProblemHttpResult, ProblemHttpResultWithRetryAfter>> StartForwardingCheck(
         Guid id, AppDbContext db, CurrentUser owner, ITelephonyProvider telephony, IOptions<AppOptions> app,
-        ServedNumbers served, IOptions<ForwardingOptions> limits, TimeProvider clock, ILogger<ForwardingCheck> logger, CancellationToken ct)
+        ServedNumbers served, IOptions<ForwardingOptions> limits, OwnerEmails ownerEmails, TimeProvider clock, ILogger<ForwardingCheck> logger,
+        CancellationToken ct)
     {
         var row = await db.OwnedBy(owner).Where(b => b.Id == id).WithLines(db).FirstOrDefaultAsync(ct);
         if (row is null)
@@ -76,7 +80,7 @@ public static class ForwardingEndpoints
         // A new check replaces any pending one, so the webhook matches at most one.
         await db.Set<ForwardingCheck>().Where(c => c.BusinessId == id && c.State == ForwardingCheckState.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.State, ForwardingCheckState.Failed)
-                .SetProperty(c => c.FailureReason, "Replaced by a newer check.")
+                .SetProperty(c => c.FailureReason, ReplacedReason)
                 .SetProperty(c => c.CompletedAt, check.StartedAt), ct);
         db.Add(check);
         await db.SaveChangesAsync(ct);
@@ -89,27 +93,32 @@ public static class ForwardingEndpoints
         catch (Exception e) when (TelephonyException.IsProviderFailure(e))
         {
             logger.LogWarning(e, "Forwarding check call for business {BusinessId} could not be placed", id);
+            var providerMessage = (e as TelephonyException)?.ProviderMessage;
             check.State = ForwardingCheckState.Failed;
             check.CompletedAt = clock.GetUtcNow();
-            check.FailureReason = e is TelephonyException { ProviderMessage: { } reason }
-                ? $"The test call could not be placed: {reason}"
+            check.FailureReason = providerMessage is not null
+                ? $"The test call could not be placed: {providerMessage}"
                 : "The test call could not be placed: the telephony provider did not answer. Try again in a few minutes.";
+            await using var failed = await db.Database.BeginTransactionAsync(ct);
+            await ownerEmails.ForwardingCheckedAsync(db, id, check.Id, passed: false, timedOut: false, providerMessage, check.CompletedAt.Value, ct);
+            await db.SaveChangesAsync(ct);
+            await failed.CommitAsync(ct);
         }
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/api/businesses/{id}/forwarding/check", ToResponse(check));
     }
 
     static async Task<Results<Ok<ForwardingCheckResponse>, NotFound>> GetForwardingCheck(
-        Guid id, AppDbContext db, CurrentUser owner, TimeProvider clock, CancellationToken ct)
+        Guid id, AppDbContext db, CurrentUser owner, OwnerEmails ownerEmails, TimeProvider clock, CancellationToken ct)
     {
+        if (!await db.OwnedBy(owner).AnyAsync(b => b.Id == id, ct))
+            return TypedResults.NotFound();
+        // Settled on read too, so the page shows the failure the moment the timeout passes.
+        await ForwardingCheckExpiry.ExpireOverdueAsync(db, ownerEmails, clock.GetUtcNow(), id, ct);
         var check = await db.OwnedBy(owner).Where(b => b.Id == id)
             .Join(db.Set<ForwardingCheck>(), b => b.Id, c => c.BusinessId, (b, c) => c)
             .OrderByDescending(c => c.StartedAt).FirstOrDefaultAsync(ct);
-        if (check is null)
-            return TypedResults.NotFound();
-        check.ExpireIfOverdue(clock.GetUtcNow());
-        await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(ToResponse(check));
+        return check is null ? TypedResults.NotFound() : TypedResults.Ok(ToResponse(check));
     }
 
     /// <summary>The per-business cooldown and the per-owner daily cap, as a 429 saying when the next check may run.</summary>
@@ -137,6 +146,11 @@ public static class ForwardingEndpoints
         "The business is awaiting a receptionist line; forwarding can be set up once one is assigned.",
         statusCode: StatusCodes.Status409Conflict, title: "Awaiting line");
 
+    const string ReplacedReason = "Replaced by a newer check.";
+
     static ForwardingCheckResponse ToResponse(ForwardingCheck c) =>
-        new(c.Id, c.State, c.StartedAt, c.CompletedAt, c.FailureReason);
+        new(c.Id, c.State, c.StartedAt, c.CompletedAt, c.FailureReason, c.State != ForwardingCheckState.Failed ? null
+            : c.FailureReason == ForwardingCheckExpiry.TimeoutReason ? "timeout"
+            : c.FailureReason == ReplacedReason ? "replaced"
+            : "notPlaced");
 }

@@ -52,7 +52,7 @@ public static class ForwardingInstructions
                 T($"Добавьте номер {line} как последний шаг правила (после {noAnswerSeconds} с без ответа) или как единственный.", $"Add {line} as the rule's last step (after {noAnswerSeconds} s without answer) or as the only one."),
                 T("Сохраните и нажмите «Проверить переадресацию» у нас.", "Save, then press “Check forwarding” here."),
             ]),
-            new("telfin", "Телфин / Telfin",
+            new("telfin", T("Телфин", "Telfin"),
             [
                 T("Войдите в Телфин.Офис → «Настройки» → «Входящая маршрутизация».", "Sign in to Telfin.Office → “Settings” → “Incoming routing”."),
                 T("Выберите правило для вашего номера → «Добавить действие» → «Переадресация на внешний номер».", "Choose your number's rule → “Add action” → “Forward to external number”."),
@@ -70,7 +70,7 @@ public static class ForwardingInstructions
             [
                 T($"В настройках входящих звонков найдите переадресацию на внешний номер и укажите {line}.", $"In the incoming-call settings find forwarding to an external number and enter {line}."),
                 T($"Лучше всего — при неответе через {noAnswerSeconds} с, при занятости и недоступности.", $"Best: on no answer after {noAnswerSeconds} s, on busy and on unreachable."),
-                T("Передавайте исходный номер звонящего (CLI/АОН), чтобы оператор видел, кто звонит.", "Pass the original caller ID through so the operator sees who is calling."),
+                T("Передавайте исходный номер звонящего (АОН), чтобы оператор видел, кто звонит.", "Pass the original caller ID through so the operator sees who is calling."),
                 T("Сохраните и проверьте переадресацию у нас.", "Save and check forwarding here."),
             ]),
         ];

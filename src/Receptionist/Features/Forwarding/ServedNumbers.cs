@@ -53,6 +53,7 @@ public static class ForwardingSetup
                 "Forwarding:AllowedCountries must be ISO 3166 region codes such as RU.")
             .ValidateOnStart();
         services.AddSingleton<ServedNumbers>();
+        services.AddHostedService<ForwardingCheckExpiry>();
         return services;
     }
 }

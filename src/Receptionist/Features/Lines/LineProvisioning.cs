@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Outbox;
 using Receptionist.Features.Telephony;
@@ -51,7 +52,8 @@ public static class LineProvisioning
 /// Carries out a <see cref="LinePurchase"/>. Safe to run again: a business that has a line by now gets none, and a
 /// number bought by an attempt that died before recording it is found at the provider by its label, not bought twice.
 /// </summary>
-sealed class LinePurchaseHandler(AppDbContext db, ITelephonyProvider telephony, TimeProvider clock, ILogger<LinePurchaseHandler> logger)
+sealed class LinePurchaseHandler(AppDbContext db, ITelephonyProvider telephony, OwnerEmails ownerEmails, TimeProvider clock,
+    ILogger<LinePurchaseHandler> logger)
     : IOutboxHandler
 {
     public async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
@@ -80,6 +82,7 @@ sealed class LinePurchaseHandler(AppDbContext db, ITelephonyProvider telephony, 
         {
             Number = number.Number, ProviderSid = number.ProviderId, BusinessId = businessId, AddedAt = now, AssignedAt = now,
         });
+        await ownerEmails.LineAssignedAsync(db, businessId, number.Number, now, ct);
         try
         {
             await db.SaveChangesAsync(ct);

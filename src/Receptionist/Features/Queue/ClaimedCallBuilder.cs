@@ -46,12 +46,8 @@ public sealed class ClaimedCallBuilder(AppDbContext db, ScenarioRenderer rendere
         string? error = null;
         if (version is not null)
         {
-            var now = clock.GetUtcNow();
-            var local = new DateTimeOffset(business.LocalTime(now), TimeZoneInfo.FindSystemTimeZoneById(business.TimeZone).GetUtcOffset(now));
-            var variables = new ScenarioVariables(
-                business.Name, call.CallerNumber, business.IsOpenAt(now),
-                business.Hours.Describe(DateOnly.FromDateTime(local.DateTime)), local, business.Language,
-                [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(local.Offset),
+            var variables = BusinessScenarioVariables.For(business, clock.GetUtcNow(), call.CallerNumber,
+                offset => [.. earlier.Select(e => new EarlierCall(e.At.ToOffset(offset),
                     e.Outcome is { } outcome ? JsonConventions.Name(outcome) : "inProgress", e.Summary))],
                 AppUser.FirstNameOf(operatorName));
             var rendered = renderer.Render(ScenarioVersion.CacheKey(version.Id), version.Source, variables, ct);

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Receptionist.Data;
+using Receptionist.Features.Accounts;
 using Receptionist.Features.Businesses;
 using Receptionist.Infrastructure;
 
@@ -28,7 +29,7 @@ public static class BusinessScenarioEndpoints
 
     static async Task<Results<Ok<ScenarioVersionResponse>, NotFound, ValidationProblem>> ChooseScenario(
         Guid id, ChooseScenarioRequest request, AppDbContext db, CurrentUser owner, BuiltInScenarios builtIns,
-        ScenarioRenderer renderer, TimeProvider clock, CancellationToken ct)
+        ScenarioRenderer renderer, OwnerEmails ownerEmails, TimeProvider clock, CancellationToken ct)
     {
         var business = await db.OwnedBy(owner).FirstOrDefaultAsync(b => b.Id == id, ct);
         if (business is null)
@@ -66,7 +67,12 @@ public static class BusinessScenarioEndpoints
         business.ScenarioVersionId = version.Id;
         try
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await db.SaveChangesAsync(ct);
+            // A scenario may be the last step of the checklist: the owner hears they are live.
+            await ownerEmails.AnnounceIfLiveAsync(db, id, clock.GetUtcNow(), ct);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {

@@ -1,12 +1,18 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Receptionist.Data;
+using Receptionist.Features.Businesses;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Scenarios;
 
+/// <param name="BusinessId">Preview on this business of the owner (its name, hours, language and "now" in its time zone),
+/// exactly as an operator will see it; without it, on a sample business.</param>
 public sealed record PreviewRequest(
     [property: Required(AllowEmptyStrings = false), MaxLength(ScenarioLimits.MaxSourceLength)] string Source,
-    [property: AllowedValues(null, ScenarioLanguages.Russian, ScenarioLanguages.English)] string? Language = null);
+    [property: AllowedValues(null, ScenarioLanguages.Russian, ScenarioLanguages.English)] string? Language = null,
+    Guid? BusinessId = null);
 
 public static class ScenarioEndpoints
 {
@@ -44,9 +50,13 @@ public static class ScenarioEndpoints
         return TypedResults.Ok(builtIns.List(language));
     }
 
-    static async Task<Results<Ok<RenderedScenario>, ValidationProblem, ProblemHttpResult>> PreviewScenario(
-        PreviewRequest request, ScenarioRenderer renderer, PreviewGate gate, TimeProvider time, CancellationToken ct)
+    static async Task<Results<Ok<RenderedScenario>, ValidationProblem, ProblemHttpResult, NotFound>> PreviewScenario(
+        PreviewRequest request, ScenarioRenderer renderer, PreviewGate gate, TimeProvider time, AppDbContext db, CurrentUser owner,
+        CancellationToken ct)
     {
+        Business? business = null;
+        if (request.BusinessId is { } businessId && (business = await db.OwnedBy(owner).FirstOrDefaultAsync(b => b.Id == businessId, ct)) is null)
+            return TypedResults.NotFound();
         var compiled = renderer.Compile(request.Source);
         if (!compiled.Succeeded)
             return SourceProblem(compiled.Error);
@@ -56,9 +66,13 @@ public static class ScenarioEndpoints
             return TypedResults.Problem("Too many previews are rendering right now; try again in a moment.",
                 statusCode: StatusCodes.Status429TooManyRequests);
 
-        var language = request.Language ?? ScenarioLanguages.Default;
+        var language = business?.Language ?? request.Language ?? ScenarioLanguages.Default;
         var sampleTime = TimeZoneInfo.ConvertTime(time.GetUtcNow(), SampleTimeZone);
-        var rendered = renderer.Render(compiled.Value, ScenarioVariables.Sample(language, sampleTime), ct);
+        var sample = ScenarioVariables.Sample(language, sampleTime);
+        // A real business with a sample caller: what the operator will read, name and hours included.
+        var variables = business is null ? sample : BusinessScenarioVariables.For(business, time.GetUtcNow(), sample.CallerNumber,
+            offset => [.. sample.EarlierCalls.Select(e => e with { At = e.At.ToOffset(offset) })], sample.OperatorFirstName);
+        var rendered = renderer.Render(compiled.Value, variables, ct);
         return rendered.Succeeded ? TypedResults.Ok(rendered.Value) : SourceProblem(rendered.Error);
     }
 

@@ -34,6 +34,18 @@ public sealed record ScenarioVariables(
             ], "Анна");
 }
 
+/// <summary>What templates see for a real business at <c>now</c>: its name, hours today and "now" in its own time zone.</summary>
+public static class BusinessScenarioVariables
+{
+    public static ScenarioVariables For(Businesses.Business business, DateTimeOffset now, string? callerNumber,
+        Func<TimeSpan, IReadOnlyList<EarlierCall>> earlierCalls, string? operatorFirstName)
+    {
+        var local = new DateTimeOffset(business.LocalTime(now), TimeZoneInfo.FindSystemTimeZoneById(business.TimeZone).GetUtcOffset(now));
+        return new ScenarioVariables(business.Name, callerNumber, business.IsOpenAt(now),
+            business.Hours.Describe(DateOnly.FromDateTime(local.DateTime)), local, business.Language, earlierCalls(local.Offset), operatorFirstName);
+    }
+}
+
 /// <summary>One earlier call from the same number, newest first in <see cref="ScenarioVariables.EarlierCalls"/>.</summary>
 public sealed record EarlierCall(DateTimeOffset At, string Outcome, string? Summary);
 

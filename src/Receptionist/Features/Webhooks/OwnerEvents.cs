@@ -46,7 +46,7 @@ public sealed class OwnerEvents(IOptions<AppOptions> app, TelegramNotifier teleg
     public EventCall Describe(Call call) => new(call.Id, call.CallerNumber,
         call.Outcome is { } outcome ? JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()) : null,
         call.ReceivedAt, call.AnsweredAt, call.EndedAt, call.WaitSeconds,
-        app.Value.Url($"/#business={call.BusinessId}&call={call.Id}"));
+        app.Value.Url($"/owner/#business={call.BusinessId}&call={call.Id}"));
 
     public async Task PublishAsync(AppDbContext db, string type, Guid businessId, EventData data, CancellationToken ct)
     {

@@ -137,7 +137,7 @@ public static class WebhookEndpoints
         var now = clock.GetUtcNow();
         var sample = new EventData(
             new EventCall(Guid.Empty, "+79990000000", "answered", now.AddMinutes(-5), now.AddMinutes(-5), now.AddMinutes(-3), 4,
-                app.Value.Url($"/#business={id}")),
+                app.Value.Url($"/owner/#business={id}")),
             new EventSummary("message_taken", "Сообщение принято",
                 new Dictionary<string, string> { ["caller_name"] = "Тестовый звонок", ["callback_number"] = "+79990000000" },
                 "Это проверка интеграции / an integration test"));

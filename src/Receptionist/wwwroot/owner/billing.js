@@ -1,15 +1,9 @@
 // The owner's subscription: plans to buy, the state, this period's calls. owner.js calls renderBilling(business).
 import { api, $, show, showError } from '/shared/api.js';
+import { t, language } from '/shared/i18n.js';
 
-const statusText = {
-  none: 'нет подписки / no subscription',
-  active: 'активна / active',
-  pastDue: 'платёж не прошёл / payment failed',
-  canceled: 'отменена / canceled',
-};
-
-const rubles = amount => `${amount.toLocaleString('ru-RU')} ₽`;
-const date = iso => new Date(iso).toLocaleDateString('ru-RU');
+const rubles = amount => `${amount.toLocaleString(language)} ₽`;
+const date = iso => new Date(iso).toLocaleDateString(language);
 
 export async function renderBilling(business) {
   const section = $('#billing');
@@ -35,27 +29,25 @@ export async function renderBilling(business) {
 function renderNotice() {
   const outcome = new URLSearchParams(location.search).get('billing');
   const notice = $('#billing-notice');
-  notice.textContent = outcome === 'success'
-    ? 'Спасибо! Подписка заработает, как только Stripe подтвердит оплату (обычно за минуту). / Thank you: the subscription starts once Stripe confirms the payment.'
-    : outcome === 'canceled' ? 'Оплата отменена. / Payment canceled.' : '';
+  notice.textContent = outcome === 'success' ? t('billing.thanks') : outcome === 'canceled' ? t('billing.canceledCheckout') : '';
   show(notice, !!notice.textContent);
 }
 
 function renderSummary(billing) {
   const badge = $('#billing-status');
-  badge.textContent = statusText[billing.status] ?? billing.status;
+  badge.textContent = t(`billing.status.${billing.status}`);
   badge.classList.toggle('live', billing.callsAnswered);
   const rows = [];
-  if (billing.plan) rows.push(['Тариф / Plan', `${billing.plan.name}, ${rubles(billing.plan.priceRub)} в месяц`]);
+  if (billing.plan) rows.push([t('billing.plan'), t('billing.planValue', { name: billing.plan.name, price: rubles(billing.plan.priceRub) })]);
   if (billing.status === 'pastDue' && billing.graceUntil)
-    rows.push(['Звонки принимаются до / Calls answered until', new Date(billing.graceUntil).toLocaleString('ru-RU')]);
+    rows.push([t('billing.graceUntil'), new Date(billing.graceUntil).toLocaleString(language)]);
   if (billing.periodStart && billing.periodEnd)
-    rows.push(['Период / Period', `${date(billing.periodStart)} — ${date(billing.periodEnd)}`]);
+    rows.push([t('billing.period'), `${date(billing.periodStart)} — ${date(billing.periodEnd)}`]);
   if (billing.plan) {
-    rows.push(['Звонков в периоде / Calls this period', `${billing.callsUsed} из ${billing.plan.includedCalls}`]);
-    rows.push(['Не оплачиваются (ждали дольше нормы) / Not billed (SLA)', String(billing.callsNotBilledSla)]);
-    rows.push(['Не тарифицирован: спам / Not billed: spam', String(billing.callsNotBilledSpam)]);
-    rows.push(['Сверх тарифа / Overage', `${billing.overageCalls} (${rubles(billing.overageRub)})`]);
+    rows.push([t('billing.callsUsed'), t('billing.callsUsedValue', { used: billing.callsUsed, included: billing.plan.includedCalls })]);
+    rows.push([t('billing.notBilled'), String(billing.callsNotBilledSla)]);
+    rows.push([t('billing.notBilledSpam'), String(billing.callsNotBilledSpam)]);
+    rows.push([t('billing.overage'), `${billing.overageCalls} (${rubles(billing.overageRub)})`]);
   }
   $('#billing-summary tbody').replaceChildren(...rows.map(([label, value]) => {
     const row = document.createElement('tr');
@@ -71,9 +63,9 @@ function renderPlans(plans, business) {
     card.dataset.plan = plan.key;
     const title = Object.assign(document.createElement('h3'), { textContent: plan.name });
     const price = Object.assign(document.createElement('p'), {
-      textContent: `${rubles(plan.priceRub)} в месяц, ${plan.includedCalls} звонков; сверх — ${rubles(plan.overageRub)} за звонок`,
+      textContent: t('billing.planOffer', { price: rubles(plan.priceRub), included: plan.includedCalls, overage: rubles(plan.overageRub) }),
     });
-    const buy = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Оформить / Subscribe' });
+    const buy = Object.assign(document.createElement('button'), { type: 'button', textContent: t('billing.subscribe') });
     buy.onclick = () => go(`/api/businesses/${business.id}/billing/checkout`, { plan: plan.key });
     card.append(title, price, buy);
     return card;

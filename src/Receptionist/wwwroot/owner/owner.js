@@ -1,8 +1,19 @@
-import { api, ApiError, bindSignIn, signIn, signOut, $, show, showError } from '/shared/api.js';
+import { api, ApiError, bindSignIn, signIn, signOut, $, show, showError, showProblem, clearProblem, showFieldError } from '/shared/api.js';
+import { t, translate, language, setLanguage } from '/shared/i18n.js';
 import { renderBilling } from '/owner/billing.js';
 import { renderMetrics } from '/owner/metrics.js';
+import { renderCalls, openCall } from '/owner/calls.js';
+import { fillHours, readHours } from '/owner/hours.js';
+import { renderDashboard } from '/owner/dashboard.js';
 
 let business = null;
+
+translate();
+// One language at a time: the switch re-renders everything in the other one (the API answers in it too).
+$('#switch-language').addEventListener('click', async () => {
+  setLanguage(language === 'ru' ? 'en' : 'ru');
+  if (business) await render();
+});
 
 async function start() {
   try {
@@ -14,24 +25,46 @@ async function start() {
   show($('#auth'), false);
   show($('#sign-out'), true);
   const businesses = await api('GET', '/api/businesses');
-  business = businesses[0] ?? null;
-  render();
+  // Links in emails, Telegram and webhook events open a call: /owner/#business=<id>&call=<id>.
+  const link = new URLSearchParams(location.hash.slice(1));
+  business = businesses.find(b => b.id === link.get('business')) ?? businesses[0] ?? null;
+  await render();
+  if (business && business.id === link.get('business') && link.get('call')) await openCall(link.get('call'));
 }
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#calls', '#billing', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#dashboard', '#calls', '#billing', '#sign-out']) show($(id), false);
 }
 
-bindSignIn(start, 'Неверный email или пароль.');
+bindSignIn(start, t('common.badCredentials'));
 
 $('#register').addEventListener('click', async () => {
   const email = $('#auth-email').value, password = $('#auth-password').value;
+  clearProblem($('#auth-form'), $('#auth-error'));
+  // Both are separate, explicit and never pre-ticked (152-FZ); the API refuses a sign-up without the first.
+  const consents = [['#consent-personal-data', 'owner.consentPersonalDataMissing'], ['#consent-callers-data', 'owner.consentCallersDataMissing']];
+  const missing = consents.filter(([box]) => !$(box).checked);
+  for (const [box, key] of missing) showFieldError($(box), t(key));
+  if (missing.length) return;
   try {
-    await api('POST', '/api/auth/register', { email, password });
+    await api('POST', '/api/auth/register',
+      { email, password, personalDataConsent: true, callersDataAgreement: true });
     await signIn(email, password);
     await start();
-  } catch (error) { showError($('#auth-error'), error); }
+  } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
+});
+
+// The answer is the same whether or not the address has an account; the email holds a link to /owner/reset.html.
+$('#forgot-password').addEventListener('click', async () => {
+  const email = $('#auth-email').value.trim();
+  clearProblem($('#auth-form'), $('#auth-error'));
+  if (!email) return showFieldError($('#auth-email'), t('owner.forgotNeedsEmail'));
+  try {
+    await api('POST', '/api/auth/forgotPassword', { email });
+    $('#auth-notice').textContent = t('owner.forgotSent');
+    show($('#auth-notice'), true);
+  } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
 });
 
 $('#sign-out').addEventListener('click', async () => { await signOut(); business = null; showAuth(); });
@@ -46,21 +79,30 @@ $('#profile-form').addEventListener('submit', async event => {
     summaryEmails: $('#summary-emails').value.split(',').map(e => e.trim()).filter(Boolean),
     backupNumber: $('#backup-number').value || null,
     fallback: $('#fallback').value,
-    hours: business?.hours,
-    holidays: business?.holidays,
+    ...readHours(),
   };
+  clearProblem($('#profile-form'), $('#profile-error'));
   try {
     business = business
       ? await api('PUT', `/api/businesses/${business.id}`, request)
       : await api('POST', '/api/businesses', request);
-    show($('#profile-error'), false);
-    render();
-  } catch (error) { showError($('#profile-error'), error); }
+    await render();
+    flashSaved($('#profile-saved'));
+  } catch (error) { showProblem($('#profile-form'), $('#profile-error'), error); }
 });
 
+/** "Saved." beside the button for a few seconds: each step confirms it was kept. */
+function flashSaved(element) {
+  show(element, true);
+  clearTimeout(element.hideTimer);
+  element.hideTimer = setTimeout(() => show(element, false), 4000);
+}
+
 async function render() {
+  translate();
   show($('#profile'), true);
-  $('#profile-title').textContent = business ? business.name : 'Ваша компания';
+  $('#profile-title').textContent = business ? business.name : t('owner.profileTitle');
+  fillHours(business);
   if (business) {
     $('#name').value = business.name;
     $('#protected-number').value = business.protectedNumber;
@@ -72,16 +114,20 @@ async function render() {
   }
   for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
   if (!business) return;
-  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(), renderBilling(business), renderMetrics(business)]);
+  await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(business), renderBilling(business), renderMetrics(business), renderDashboard(business)]);
 }
 
-const stateNames = { pending: 'Ждём звонок обратно…', passed: 'Переадресация работает', failed: 'Проверка не прошла' };
-
+// The check's progress while the test call is out (up to 90 s), then its result as a sentence with what to do.
 function showCheck(check) {
-  const text = stateNames[check.state] + (check.failureReason ? `: ${check.failureReason}` : '');
-  $('#check-state').textContent = text;
+  const seconds = Math.min(90, Math.round((Date.now() - new Date(check.startedAt)) / 1000));
+  const key = check.state === 'pending' ? 'owner.checkPending' : check.state === 'passed' ? 'owner.checkPassed'
+    : { timeout: 'owner.checkTimeout', replaced: 'owner.checkReplaced' }[check.reasonCode] ?? 'owner.checkNotPlaced';
+  $('#check-state').textContent = t(key, { seconds });
   $('#check-state').dataset.state = check.state;
+  $('#check-state').className = check.state === 'failed' ? 'error' : check.state === 'passed' ? 'saved' : 'muted';
   show($('#check-state'), true);
+  $('#check-progress').value = seconds;
+  show($('#check-progress'), check.state === 'pending');
 }
 
 $('#start-check').addEventListener('click', async () => {
@@ -89,7 +135,7 @@ $('#start-check').addEventListener('click', async () => {
     let check = await api('POST', `/api/businesses/${business.id}/forwarding/check`);
     showCheck(check);
     while (check.state === 'pending') {
-      await new Promise(resolve => setTimeout(resolve, 3000));
+      await new Promise(resolve => setTimeout(resolve, 2000));
       check = await api('GET', `/api/businesses/${business.id}/forwarding/check`);
       showCheck(check);
     }
@@ -104,12 +150,13 @@ async function renderScenario() {
   $('#builtin').replaceChildren(...builtIns.map(s => Object.assign(document.createElement('option'), { value: s.key, textContent: s.title })));
   try {
     const current = await api('GET', `/api/businesses/${business.id}/scenario`);
-    $('#scenario-current').textContent = `Сейчас: версия ${current.number}` + (current.builtIn ? ` (${current.builtIn})` : ' (свой текст)');
+    const name = current.builtIn ? builtIns.find(s => s.key === current.builtIn)?.title : t('owner.scenarioOwnText');
+    $('#scenario-current').textContent = t('owner.scenarioCurrent', { number: current.number, name });
     $('#scenario-source').value = current.source;
     if (current.builtIn) $('#builtin').value = current.builtIn;
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
-    $('#scenario-current').textContent = 'Сценарий ещё не выбран.';
+    $('#scenario-current').textContent = t('owner.scenarioNone');
   }
   describeBuiltIn();
 }
@@ -123,11 +170,11 @@ function describeBuiltIn() {
 $('#builtin').addEventListener('change', () => { $('#scenario-source').value = ''; describeBuiltIn(); });
 
 async function saveScenario(request) {
+  clearProblem($('#scenario'), $('#scenario-error'));
   try {
     await api('PUT', `/api/businesses/${business.id}/scenario`, request);
-    show($('#scenario-error'), false);
     await Promise.all([renderScenario(), renderStatus()]);
-  } catch (error) { showError($('#scenario-error'), error); }
+  } catch (error) { showProblem($('#scenario'), $('#scenario-error'), error); }
 }
 
 $('#choose-builtin').addEventListener('click', () => saveScenario({ builtIn: $('#builtin').value }));
@@ -135,37 +182,45 @@ $('#save-scenario').addEventListener('click', () => saveScenario({ source: $('#s
 
 $('#preview-scenario').addEventListener('click', async () => {
   try {
-    const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, language: business.language });
+    // On the owner's own business: its name, hours and "now", exactly what the operator will read, with the form they fill.
+    const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, businessId: business.id });
     $('#preview-greeting').textContent = preview.greeting;
     $('#preview-script').textContent = preview.script;
+    $('#preview-fields').replaceChildren(...preview.fields.map(field => {
+      const box = document.createElement('div');
+      const label = Object.assign(document.createElement('label'), { textContent: field.label + (field.required ? ' *' : '') });
+      const input = field.type === 'choice'
+        ? Object.assign(document.createElement('select'), { disabled: true })
+        : Object.assign(document.createElement(field.type === 'longtext' ? 'textarea' : 'input'), { disabled: true });
+      for (const choice of field.choices ?? []) input.append(Object.assign(document.createElement('option'), { textContent: choice }));
+      box.dataset.field = field.name;
+      box.append(label, input);
+      return box;
+    }));
     show($('#scenario-preview'), true);
-    show($('#scenario-error'), false);
-  } catch (error) { show($('#scenario-preview'), false); showError($('#scenario-error'), error); }
+    clearProblem($('#scenario'), $('#scenario-error'));
+  } catch (error) { show($('#scenario-preview'), false); showProblem($('#scenario'), $('#scenario-error'), error); }
 });
 
 async function renderStatus() {
   const status = await api('GET', `/api/businesses/${business.id}/status`);
-  $('#live-badge').textContent = status.live ? 'подключено' : 'не подключено';
+  $('#live-badge').textContent = t(status.live ? 'owner.live' : 'owner.notLive');
   $('#live-badge').classList.toggle('live', status.live);
+  // The steps of going live, in order, the first not done being the current one (the checklist says what is missing).
+  const done = Object.fromEntries(status.items.map(item => [item.key, item.done]));
+  const steps = [['company', done.profile], ['number', done.line], ['forwarding', done.forwarding], ['check', done.forwarding],
+    ['scenario', done.scenario], ['plan', done.subscription], ['live', status.live]];
+  const current = steps.findIndex(([, finished]) => !finished);
+  $('#steps').replaceChildren(...steps.map(([step, finished], index) => Object.assign(document.createElement('li'), {
+    textContent: t(`steps.${step}`), className: finished ? 'done' : index === current ? 'current' : '',
+    ...(index === current ? { ariaCurrent: 'step' } : {}),
+  })));
   $('#checklist').replaceChildren(...status.items.map(item => {
     const li = document.createElement('li');
     li.className = item.done ? 'done' : '';
     li.dataset.key = item.key;
     li.textContent = item.title + (item.detail ? ` — ${item.detail}` : '');
     return li;
-  }));
-}
-
-const outcomeNames = { answered: 'Принят оператором', abandoned: 'Звонящий не дождался', overflowed: 'Операторы заняты', notLive: 'Не подключено', failed: 'Сбой' };
-
-async function renderCalls() {
-  const page = await api('GET', `/api/businesses/${business.id}/calls?pageSize=20`);
-  $('#call-rows').replaceChildren(...page.items.map(call => {
-    const row = document.createElement('tr');
-    const cells = [new Date(call.receivedAt).toLocaleString('ru-RU'), call.callerNumber,
-      outcomeNames[call.outcome] ?? 'Идёт', call.waitSeconds == null ? '—' : `${call.waitSeconds} с`];
-    row.append(...cells.map(text => Object.assign(document.createElement('td'), { textContent: text })));
-    return row;
   }));
 }
 

@@ -1,4 +1,6 @@
-// The same JSON API any client uses, signed in with Identity's HttpOnly cookie.
+// The same JSON API any client uses, signed in with Identity's HttpOnly cookie, in the page's language.
+import { language } from '/shared/i18n.js';
+
 export class ApiError extends Error {
   constructor(status, problem) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
@@ -15,7 +17,8 @@ export async function api(method, path, body) {
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    // Problem details come back in the language on screen (the API's request localization).
+    headers: { 'Accept-Language': language, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -49,4 +52,41 @@ export function showError(element, error) {
     ? error.fieldErrors.join('\n')
     : (error?.message ?? String(error));
   element.hidden = false;
+}
+
+/** Shows each field error of a problem next to its field — the element with data-field="name" in `form`, or for
+ *  "summaryEmails[1]" / "hours[0].close" the one named by the first part — as the sentence the API wrote in the page's
+ *  language; what belongs to no field (and any other error) goes to `general`. */
+export function showProblem(form, general, error) {
+  clearProblem(form, general);
+  const errors = error instanceof ApiError ? Object.entries(error.problem?.errors ?? {}) : [];
+  const unplaced = [];
+  for (const [field, messages] of errors) {
+    const target = form.querySelector(`[data-field="${CSS.escape(field)}"]`)
+      ?? form.querySelector(`[data-field="${CSS.escape(field.split(/[.[]/)[0])}"]`);
+    if (!target) { unplaced.push(...messages); continue; }
+    showFieldError(target, messages.join(' '));
+  }
+  if (unplaced.length || errors.length === 0) {
+    general.textContent = unplaced.length ? unplaced.join('\n') : (error?.message ?? String(error));
+    general.hidden = false;
+  }
+}
+
+/** A sentence under one field, announced to screen readers and tied to the field. */
+export function showFieldError(field, sentence) {
+  field.setAttribute('aria-invalid', 'true');
+  const note = document.createElement('p');
+  note.className = 'error field-error';
+  note.id = `${field.id || field.dataset.field}-problem`;
+  note.setAttribute('role', 'alert');
+  note.textContent = sentence;
+  field.setAttribute('aria-describedby', note.id);
+  (field.closest('label') ?? field).insertAdjacentElement('afterend', note);
+}
+
+export function clearProblem(form, general) {
+  for (const note of form.querySelectorAll('.field-error')) note.remove();
+  for (const field of form.querySelectorAll('[aria-invalid]')) { field.removeAttribute('aria-invalid'); field.removeAttribute('aria-describedby'); }
+  if (general) general.hidden = true;
 }

@@ -55,7 +55,7 @@ public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<Reception
     [InlineData("someone@example.com", "", "password")]
     public async Task BadRegistrationGetsAProblemNamingTheField(string email, string password, string field)
     {
-        var response = await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password },
+        var response = await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password, personalDataConsent = true },
             TestContext.Current.CancellationToken);
 
         var errors = await response.AssertValidationProblemAsync();
@@ -67,10 +67,10 @@ public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<Reception
     {
         var email = $"twice-{Guid.NewGuid():N}@example.com";
         var client = app.CreateClient();
-        (await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-1" },
+        (await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-1", personalDataConsent = true },
             TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
 
-        var again = await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-2" },
+        var again = await client.PostAsJsonAsync("/api/auth/register", new { email, password = "long-enough-2", personalDataConsent = true },
             TestContext.Current.CancellationToken);
 
         // Issue 13: "already taken" told anyone which emails have accounts; the owner is emailed instead.
@@ -83,5 +83,46 @@ public sealed class AccountsTests(ReceptionistApp app) : IClassFixture<Reception
             Parameters = { new() { Value = email } },
         };
         Assert.Equal(1L, await count.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Theory]
+    [InlineData("""{"email": "EMAIL", "password": "long-enough-1"}""")]
+    [InlineData("""{"email": "EMAIL", "password": "long-enough-1", "personalDataConsent": false}""")]
+    [InlineData("""{"email": "EMAIL", "password": "long-enough-1", "personalDataConsent": null, "callersDataAgreement": true}""")]
+    public async Task SignUpWithoutConsentToPersonalDataProcessingIsRefusedNamingTheFieldAndCreatesNothing(string body)
+    {
+        var email = $"no-consent-{Guid.NewGuid():N}@example.com";
+        var response = await app.CreateClient().PostAsync("/api/auth/register",
+            new StringContent(body.Replace("EMAIL", email), System.Text.Encoding.UTF8, "application/json"), TestContext.Current.CancellationToken);
+
+        var errors = await response.AssertValidationProblemAsync();
+        Assert.Equal(["personalDataConsent"], errors.Keys);
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM users WHERE normalized_email = upper($1)", email));
+    }
+
+    [Fact]
+    public async Task ConsentIsKeptWithItsTimePolicyVersionAndClientAddress()
+    {
+        var email = $"consent-{Guid.NewGuid():N}@example.com";
+        var before = DateTimeOffset.UtcNow.AddSeconds(-1);
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7"); // as the trusted proxy names the client
+        (await client.PostAsJsonAsync("/api/auth/register",
+            new { email, password = "long-enough-1", personalDataConsent = true, callersDataAgreement = true },
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+        await using var connection = new NpgsqlConnection(app.ConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var read = new NpgsqlCommand("""
+            SELECT c.given_at, c.policy_version, c.client_address, c.processes_callers_data
+            FROM personal_data_consents c JOIN users u ON u.id = c.user_id WHERE u.normalized_email = upper($1)
+            """, connection) { Parameters = { new() { Value = email } } };
+        await using var row = await read.ExecuteReaderAsync(TestContext.Current.CancellationToken);
+        Assert.True(await row.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.InRange(row.GetFieldValue<DateTimeOffset>(0), before, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Equal("2026-11-27", row.GetString(1));
+        Assert.Equal("203.0.113.7", row.GetString(2));
+        Assert.True(row.GetBoolean(3));
+        Assert.False(await row.ReadAsync(TestContext.Current.CancellationToken));
     }
 }

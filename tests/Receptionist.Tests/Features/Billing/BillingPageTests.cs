@@ -9,9 +9,11 @@ public sealed class BillingPageTests(BillingApp app, Browser browser) : IClassFi
     public async Task AnOwnerSeesThePlansInRublesAndIsSentToStripeCheckout()
     {
         var page = await browser.NewPageAsync(app.BaseUrl);
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", $"billing-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
         await page.ClickAsync("#register");
         await page.FillAsync("#name", "Салон «Ромашка»");
         await page.FillAsync("#protected-number", Businesses.BusinessesTests.UniqueMoscowNumber());

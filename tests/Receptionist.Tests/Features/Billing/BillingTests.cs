@@ -198,8 +198,8 @@ public sealed class BillingTests(BillingApp app) : IClassFixture<BillingApp>
         Assert.Equal("1", sent.Form["line_items[0][quantity]"]);
         Assert.Equal("price_business_overage", sent.Form["line_items[1][price]"]);
         Assert.False(sent.Form.ContainsKey("line_items[1][quantity]"));
-        Assert.Equal($"{BillingApp.PublicBaseUrl}/?billing=success#billing", sent.Form["success_url"]);
-        Assert.Equal($"{BillingApp.PublicBaseUrl}/?billing=canceled#billing", sent.Form["cancel_url"]);
+        Assert.Equal($"{BillingApp.PublicBaseUrl}/owner/?billing=success#billing", sent.Form["success_url"]);
+        Assert.Equal($"{BillingApp.PublicBaseUrl}/owner/?billing=canceled#billing", sent.Form["cancel_url"]);
     }
 
     [Fact]
@@ -232,7 +232,7 @@ public sealed class BillingTests(BillingApp app) : IClassFixture<BillingApp>
         var url = (await response.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("url").GetString()!;
         Assert.StartsWith(app.Stripe.BaseUrl + "/portal/bps_test_", url);
         var sent = app.Stripe.Requests.Single(r => r.Path == "/v1/billing_portal/sessions" && r.Form["customer"] == subscriber.CustomerId);
-        Assert.Equal($"{BillingApp.PublicBaseUrl}/#billing", sent.Form["return_url"]);
+        Assert.Equal($"{BillingApp.PublicBaseUrl}/owner/#billing", sent.Form["return_url"]);
 
         var again = await subscriber.Owner.PostAsJsonAsync($"/api/businesses/{subscriber.BusinessId}/billing/checkout", new { plan = "pro" }, Ct);
         await again.AssertProblemAsync(HttpStatusCode.Conflict);

@@ -121,7 +121,7 @@ public sealed class ConsoleTests(ConsoleApp app, Browser browser) : IClassFixtur
     public async Task TheConsoleRefusesSomeoneWhoIsNotAnOperator()
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, Ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1", personalDataConsent = true }, Ct)).EnsureSuccessStatusCode();
         var page = await browser.NewPageAsync(app.BaseUrl);
 
         await page.GotoAsync("/console");

@@ -71,7 +71,7 @@ public sealed class DigestTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Contains("23:50  +79160000003", text);
         Assert.Contains("00:30  +79160000002 — Сообщение принято: Перезвонить утром", text);
         Assert.Contains("/block/?token=", text);
-        Assert.Contains($"https://receptionist.example/#business={business.Id}&call=", text);
+        Assert.Contains($"https://receptionist.example/owner/#business={business.Id}&call=", text);
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed class RefreshTokenTests(ReceptionistApp app) : IClassFixture<Recep
     public async Task AReplayedRefreshTokenIsRefusedAndRevokesTheTokenThatReplacedIt()
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, Ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1", personalDataConsent = true }, Ct)).EnsureSuccessStatusCode();
         var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email, password = "owner-password-1" }, Ct);
         var first = (await login.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("refreshToken").GetString()!;
 

@@ -41,7 +41,7 @@ public sealed class ThrottledApp(PostgresServer postgres) : ReceptionistApp(post
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
         const string password = "owner-password-1";
-        (await ClientFromNewAddress().PostAsJsonAsync("/api/auth/register", new { email, password })).EnsureSuccessStatusCode();
+        (await ClientFromNewAddress().PostAsJsonAsync("/api/auth/register", new { email, password, personalDataConsent = true })).EnsureSuccessStatusCode();
         return (email, password);
     }
 }
@@ -97,9 +97,9 @@ public sealed class ThrottlingTests(ThrottledApp app) : IClassFixture<ThrottledA
         var (email, _) = await app.RegisterAsync();
 
         // Registering again answers like a new sign-up, and tells the account's owner by email instead.
-        var again = await app.ClientFromNewAddress().PostAsJsonAsync("/api/auth/register", new { email, password = "another-password-1" }, Ct);
+        var again = await app.ClientFromNewAddress().PostAsJsonAsync("/api/auth/register", new { email, password = "another-password-1", personalDataConsent = true }, Ct);
         var fresh = await app.ClientFromNewAddress().PostAsJsonAsync("/api/auth/register",
-            new { email = $"new-{Guid.NewGuid():N}@example.com", password = "another-password-1" }, Ct);
+            new { email = $"new-{Guid.NewGuid():N}@example.com", password = "another-password-1", personalDataConsent = true }, Ct);
         Assert.Equal(fresh.StatusCode, again.StatusCode);
         Assert.Equal(await fresh.Content.ReadAsStringAsync(Ct), await again.Content.ReadAsStringAsync(Ct));
         Assert.Equal(1L, await app.ScalarAsync<long>(

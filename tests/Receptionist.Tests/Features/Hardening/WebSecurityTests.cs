@@ -38,7 +38,7 @@ public sealed class WebSecurityTests(ProxiedApp app) : IClassFixture<ProxiedApp>
     public async Task BehindTheTlsProxyTheSignInCookieIsSecureAndHstsIsSent()
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, Ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1", personalDataConsent = true }, Ct)).EnsureSuccessStatusCode();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/login?useCookies=true")
         {
             Content = JsonContent.Create(new { email, password = "owner-password-1" }),
@@ -62,7 +62,7 @@ public sealed class WebSecurityTests(ProxiedApp app) : IClassFixture<ProxiedApp>
     {
         // The counterpart of the test above: Secure follows the scheme the proxy reports (Production forces it always).
         var email = $"owner-{Guid.NewGuid():N}@example.com";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, Ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1", personalDataConsent = true }, Ct)).EnsureSuccessStatusCode();
         var response = await app.CreateClient().PostAsJsonAsync("/api/auth/login?useCookies=true", new { email, password = "owner-password-1" }, Ct);
 
         var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith(".AspNetCore.Identity.Application=", StringComparison.Ordinal));
@@ -89,7 +89,7 @@ public sealed class ProductionCookieTests(ProductionApp app) : IClassFixture<Pro
     {
         var ct = TestContext.Current.CancellationToken;
         var email = $"owner-{Guid.NewGuid():N}@example.com";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1" }, ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "owner-password-1", personalDataConsent = true }, ct)).EnsureSuccessStatusCode();
 
         var response = await app.CreateClient().PostAsJsonAsync("/api/auth/login?useCookies=true", new { email, password = "owner-password-1" }, ct);
 

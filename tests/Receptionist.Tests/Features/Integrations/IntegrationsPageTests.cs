@@ -9,9 +9,11 @@ public sealed class IntegrationsPageTests(LiveReceptionistApp app, Browser brows
     public async Task AnOwnerBlocksANumberWithTheErrorNextToTheFieldSeesANewKeyOnceAndOptsIntoTheDigest()
     {
         var page = await browser.NewPageAsync(app.BaseUrl);
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", $"page-{Guid.NewGuid():N}@example.com");
         await page.FillAsync("#auth-password", "page-password-1");
+        await page.CheckAsync("#consent-personal-data");
+        await page.CheckAsync("#consent-callers-data");
         await page.ClickAsync("#register");
         await page.FillAsync("#name", "Химчистка «Снег»");
         await page.FillAsync("#protected-number", "8 (495) 765-43-22");

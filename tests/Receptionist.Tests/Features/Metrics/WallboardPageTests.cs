@@ -80,7 +80,7 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
     {
         var email = $"owner-{Guid.NewGuid():N}@example.com";
         const string password = "owner-password-1";
-        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password }, Ct)).EnsureSuccessStatusCode();
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password, personalDataConsent = true }, Ct)).EnsureSuccessStatusCode();
         var owner = await app.SignInAsync(email, password);
         // A line in the pool first: a business left waiting for one would take the next test's line.
         (await (await app.AdminAsync()).PostAsJsonAsync("/api/admin/lines", new { number = $"+7495{Random.Shared.Next(4_000_000, 4_999_999)}" }, Ct))
@@ -101,7 +101,7 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
             """, businessId, $"CA{Guid.NewGuid():N}", at.UtcDateTime, $"CA{Guid.NewGuid():N}");
         var page = await browser.NewPageAsync(app.BaseUrl);
 
-        await page.GotoAsync("/");
+        await page.GotoAsync("/owner/");
         await page.FillAsync("#auth-email", email);
         await page.FillAsync("#auth-password", password);
         await page.ClickAsync("#sign-in");

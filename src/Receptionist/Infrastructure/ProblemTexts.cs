@@ -76,6 +76,23 @@ public static class ProblemTexts
         T("scenarioError", @"Line (?<line>\d+): .*", "Ошибка в тексте сценария: строка {line}."),
         T("notAScenarioField", @"Not a field of this call's scenario\.", "Такого поля нет в сценарии этого звонка."),
         T("requiredField", @"(?<label>[^:]+): required\.", "{label}: заполните поле."),
+
+        // Staff (the admin's pool page).
+        T("cannotDisableSelf", @"You cannot disable your own account\.", "Свою учётную запись отключить нельзя."),
+
+        // Blocking, webhooks and CRMs, API keys, the digest.
+        T("noCallerNumber", @"The call has no caller number to block\.", "У этого звонка нет номера, который можно заблокировать."),
+        T("invalidBlockLink", @"The link is not valid or has expired; block the number from your call log instead\.",
+            "Ссылка недействительна или устарела. Заблокируйте номер из журнала звонков."),
+        T("notInFuture", @"Must be in the future\.", "Укажите время в будущем."),
+        T("invalidWebhookUrl", @"Must be an https:// address on the internet, without a user name or password\.",
+            "Нужен адрес https:// в интернете, без имени пользователя и пароля."),
+        T("amoCrmTokenRequired", @"amoCRM needs the account's long-lived token\.", "Для amoCRM нужен долгосрочный токен."),
+        T("tooManyEndpoints", @"A business has at most (?<max>\d+) endpoints; remove one first\.",
+            "У компании не больше {max} подключений; сначала удалите одно."),
+        T("tooManyKeys", @"At most (?<max>\d+) keys at a time; revoke one first\.", "Не больше {max} ключей одновременно; сначала отзовите один."),
+        T("required", @"Required\.", "Заполните это поле."),
+        T("invalidLocalTime", @"Must be a local time as HH:mm, e\.g\. 09:00\.", "Укажите время в формате ЧЧ:ММ, например 09:00."),
     ];
 
     /// <summary>Titles and details of problems that are not about one field.</summary>

@@ -837,11 +837,40 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("operator_id");
 
+                    b.Property<string>("AwayReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("away_reason");
+
+                    b.PrimitiveCollection<string[]>("Languages")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("languages")
+                        .HasDefaultValueSql("'{ru-RU}'");
+
+                    b.Property<int>("MissedOffers")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("missed_offers");
+
+                    b.Property<DateTimeOffset?>("OfferableAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("offerable_at");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("state");
+
+                    b.PrimitiveCollection<Guid[]>("TrainedBusinessIds")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("trained_business_ids")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -849,6 +878,10 @@ namespace Receptionist.Data.Migrations
 
                     b.HasKey("OperatorId")
                         .HasName("pk_operator_presence");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_operator_presence_available")
+                        .HasFilter("state = 'Available'");
 
                     b.ToTable("operator_presence", (string)null);
                 });

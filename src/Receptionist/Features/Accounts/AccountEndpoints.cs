@@ -19,9 +19,10 @@ public sealed record CreateStaffRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
     [property: Required, MaxLength(100)] string DisplayName,
-    [property: Required, MaxLength(16)] string Role);
+    [property: Required, MaxLength(16)] string Role,
+    [property: MaxLength(Queue.OperatorSkills.MaxLanguages)] string[]? Languages = null);
 
-public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role);
+public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role, string[]? Languages = null);
 
 public static class AccountEndpoints
 {
@@ -99,8 +100,10 @@ public static class AccountEndpoints
     }
 
     static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(
-        CreateStaffRequest request, AccountService accounts, CancellationToken ct)
+        CreateStaffRequest request, AccountService accounts, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
+        if (Queue.OperatorSkills.Validate(request.Languages) is { Count: > 0 } languageErrors)
+            return TypedResults.ValidationProblem(languageErrors);
         // "operator" and "Operator" mean the same; anything else is answered with the values that are allowed.
         string[] staffRoles = [Roles.Operator, Roles.Admin];
         if (staffRoles.FirstOrDefault(r => string.Equals(r, request.Role.Trim(), StringComparison.OrdinalIgnoreCase)) is not { } role)
@@ -110,9 +113,16 @@ public static class AccountEndpoints
             });
         request = request with { Role = role };
         var (user, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, request.Role, ct);
-        return user is null
-            ? TypedResults.ValidationProblem(errors)
-            : TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role));
+        if (user is null)
+            return TypedResults.ValidationProblem(errors);
+        // Routing offers an operator the calls of the businesses whose language they speak (Russian unless told).
+        string[]? languages = null;
+        if (role == Roles.Operator)
+        {
+            languages = request.Languages ?? [Queue.OperatorPresence.DefaultLanguage];
+            await Queue.OperatorSkills.SaveAsync(db, user.Id, languages, null, clock.GetUtcNow(), ct);
+        }
+        return TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role, languages));
     }
 
     static async Task<Ok<List<StaffMember>>> ListStaff(AppDbContext db, CancellationToken ct) =>

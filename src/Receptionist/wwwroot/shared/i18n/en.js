@@ -89,4 +89,21 @@ export default {
   'pool.error': 'Error',
   'pool.retry': 'Retry',
   'pool.none': 'None.',
+
+  // Routing: offers ringing in the console, the operator's state and its timer.
+  'state.offered': 'Incoming call',
+  'state.away': 'Away',
+  'routing.timerLabel': 'Time in this state',
+  'routing.goAway': 'Break',
+  'routing.reason.break': 'break',
+  'routing.reason.training': 'training',
+  'routing.reason.missedOffers': 'calls missed — press “Available” when you are ready',
+  'routing.offer.incoming': 'Incoming call — answer in the name of',
+  'routing.offer.from': 'Caller',
+  'routing.offer.greeting': 'Say',
+  'routing.offer.countdown': '{seconds} s left',
+  'routing.offer.answer': 'Answer',
+  'routing.offer.decline': 'Decline',
+  'routing.offer.noSoftphone': 'The browser phone is not connected: the call cannot be answered here.',
+  'routing.offer.gone': 'This call has already gone to another operator.',
 };

@@ -89,4 +89,21 @@ export default {
   'pool.error': 'Ошибка',
   'pool.retry': 'Повторить',
   'pool.none': 'Нет.',
+
+  // Routing: offers ringing in the console, the operator's state and its timer.
+  'state.offered': 'Входящий звонок',
+  'state.away': 'Отошёл',
+  'routing.timerLabel': 'Время в этом состоянии',
+  'routing.goAway': 'Перерыв',
+  'routing.reason.break': 'перерыв',
+  'routing.reason.training': 'обучение',
+  'routing.reason.missedOffers': 'пропущены звонки — нажмите «Доступен», когда будете готовы',
+  'routing.offer.incoming': 'Входящий звонок — ответьте от имени',
+  'routing.offer.from': 'Звонит',
+  'routing.offer.greeting': 'Скажите',
+  'routing.offer.countdown': 'Осталось {seconds} с',
+  'routing.offer.answer': 'Ответить',
+  'routing.offer.decline': 'Отклонить',
+  'routing.offer.noSoftphone': 'Телефон в браузере не подключён: ответить здесь нельзя.',
+  'routing.offer.gone': 'Этот звонок уже ушёл другому оператору.',
 };

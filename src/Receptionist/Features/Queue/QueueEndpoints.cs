@@ -76,8 +76,11 @@ public static class QueueEndpoints
         };
         AwayReason? reason = state == PresenceState.Away ? request.Reason == "training" ? AwayReason.Training : AwayReason.Break : null;
         // Busy is decided by the call itself, not by a stale presence row: with no call in progress, any change goes.
+        // A caller handed over to the owner is not the operator's any more.
         var onCall = await db.Set<Call>().AnyAsync(c => c.OperatorId == operatorId
-            && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered), ct);
+            && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered)
+            && !db.Set<Transfers.CallTransfer>().Any(t => t.CallId == c.Id
+                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent)), ct);
         if (onCall)
             return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
         var now = clock.GetUtcNow();

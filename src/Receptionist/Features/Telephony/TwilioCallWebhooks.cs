@@ -59,11 +59,16 @@ public static class TwilioCallWebhooks
         }
     }
 
-    static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
+    static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, Transfers.TransferFlow transfers,
+        CancellationToken ct)
     {
         if (request.CallStatus is "completed" or "failed" or "busy" or "no-answer" or "canceled")
+        {
             await calls.CallEndedAsync(request.CallSid, request.Timestamp,
                 providerFailed: request.CallStatus is "failed" or "busy" or "no-answer", ct);
+            // The owner's leg of a transfer, or a caller holding for the owner, reports here too.
+            await transfers.LegEndedAsync(request.CallSid, ct);
+        }
         return TypedResults.NoContent();
     }
 
@@ -161,7 +166,7 @@ public static class TwilioCallWebhooks
                 action: app.Url($"/telephony/twilio/backup-result?call={call}")))
             : Voicemail(call, plan, app);
 
-    static TwiMLResponse Voicemail(Guid call, FallbackPlan plan, AppOptions app)
+    internal static TwiMLResponse Voicemail(Guid call, FallbackPlan plan, AppOptions app)
     {
         var english = plan.Language.StartsWith("en", StringComparison.Ordinal);
         var prompt = english

@@ -19,7 +19,11 @@ public sealed record CallView(
     int? WaitSeconds,
     bool Billable,
     string? RecordingUrl,
-    SummaryView? Summary);
+    SummaryView? Summary,
+    TransferView? Transfer = null);
+
+/// <param name="HoldSeconds">How long the caller held for the owner (warm); never billed.</param>
+public sealed record TransferView(Transfers.TransferMode Mode, Transfers.TransferState State, int? HoldSeconds);
 
 public sealed record CallPage(IReadOnlyList<CallView> Items, int Page, int PageSize, int Total);
 
@@ -94,9 +98,10 @@ public static class CallEndpoints
     /// <summary>Each call with its summary and the summarising operator's name, in the same query (no query per row).</summary>
     static IQueryable<CallWithSummary> WithSummaries(AppDbContext db, IQueryable<Call> calls) =>
         calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new CallWithSummary(
-            c, s, s == null ? null : db.Set<AppUser>().Where(u => u.Id == s.OperatorId).Select(u => u.DisplayName).FirstOrDefault()));
+            c, s, s == null ? null : db.Set<AppUser>().Where(u => u.Id == s.OperatorId).Select(u => u.DisplayName).FirstOrDefault(),
+            db.Set<Transfers.CallTransfer>().FirstOrDefault(t => t.CallId == c.Id)));
 
-    sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName);
+    sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName, Transfers.CallTransfer? Transfer);
 
     static CallView ToView(CallWithSummary row)
     {
@@ -104,6 +109,7 @@ public static class CallEndpoints
         return new(
             c.Id, c.CallerNumber, c.Status, c.Outcome,
             c.ReceivedAt, c.AnsweredAt, c.EndedAt, c.WaitSeconds, c.Billable, c.RecordingUrl,
-            s is null ? null : new SummaryView(s.Outcome, s.OutcomeLabel, s.Fields, s.Note, row.OperatorName, s.CreatedAt));
+            s is null ? null : new SummaryView(s.Outcome, s.OutcomeLabel, s.Fields, s.Note, row.OperatorName, s.CreatedAt),
+            row.Transfer is { } t ? new TransferView(t.Mode, t.State, t.HoldSeconds) : null);
     }
 }

@@ -111,6 +111,23 @@ public sealed class TransferTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Equal("Answered", await app.ScalarAsync<string>("SELECT outcome FROM calls WHERE id = $1", call.CallId));
         Assert.Equal("available", await PresenceOf(call.Operator));
         Assert.Equal("Connected", await TransferStateOf(call));
+
+        // The owner reads the outcome in the call log and in the summary email.
+        var logged = await call.Business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{call.Business.Id}/calls/{call.CallId}", Ct);
+        Assert.Equal("connected", logged.GetProperty("transfer").GetProperty("state").GetString());
+        Assert.Equal("warm", logged.GetProperty("transfer").GetProperty("mode").GetString());
+        Assert.True(logged.GetProperty("billable").GetBoolean());
+        (await call.Operator.PostAsJsonAsync($"/api/console/calls/{call.CallId}/summary", new
+        {
+            outcome = "message_taken",
+            fields = new Dictionary<string, string>
+            {
+                ["caller_name"] = "Ольга", ["callback_number"] = "8 (916) 555-12-34", ["reason"] = "ТО", ["urgency"] = "Срочно",
+            },
+        }, Ct)).EnsureSuccessStatusCode();
+        Assert.Equal(1L, await app.ScalarAsync<long>(
+            "SELECT count(*) FROM outbox_messages WHERE payload::text LIKE '%' || $1 || '%' AND payload::text LIKE '%Перевод на вас: соединили%'",
+            call.Business.SummaryEmail));
     }
 
     [Theory]

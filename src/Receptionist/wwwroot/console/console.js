@@ -31,7 +31,7 @@ async function start() {
   offerSeconds = presence.offerSeconds;
   renderPresence(presence.state, presence.reason, presence.updatedAt);
   listen();
-  connectSoftphone(renderSoftphone, () => takingByHand);
+  connectSoftphone(renderSoftphone, () => takingByHand || call !== null);
   if (presence.state === 'offered') return showOffer();
   // After a reload, the call in progress (or owing its summary) comes back as it was.
   const current = await api('GET', '/api/console/calls/current');
@@ -67,6 +67,8 @@ function listen() {
     renderPresence(change.state, change.reason);
     if (change.state === 'offered') showOffer();
     else hideOffer();
+    if (call && change.state === 'wrapUp' && !$('#transfer-state').hidden)
+      $('#transfer-state').textContent = t('routing.transfer.connected');
     if (change.state === 'busy' && !call) api('GET', '/api/console/calls/current').then(current => current && renderCall(current));
   });
   events.addEventListener('queue', event => {
@@ -202,6 +204,17 @@ function ring(on) {
   ringTimer = setInterval(burst, 3000);
 }
 
+// Hands the caller to the owner: warm (they hold while the owner hears who is calling and presses 1) or cold.
+async function transfer(mode) {
+  if (!call) return;
+  show($('#transfer-error'), false);
+  try {
+    await api('POST', `/api/console/calls/${call.callId}/transfer`, { mode });
+    $('#transfer-state').textContent = t(`routing.transfer.${mode === 'warm' ? 'ringing' : 'sent'}`);
+    show($('#transfer-state'), true);
+  } catch (error) { showError($('#transfer-error'), error); }
+}
+
 async function setPresence(state, reason) {
   try {
     const presence = await api('PUT', '/api/console/presence', reason ? { state, reason } : { state });
@@ -230,6 +243,8 @@ async function takeCall() {
 function renderCall(claimed) {
   hideOffer();
   call = claimed;
+  show($('#transfer-state'), false);
+  show($('#transfer-error'), false);
   show($('#done'), false);
   show($('#summary-error'), false);
   $('#call-business').textContent = claimed.businessName;
@@ -321,11 +336,14 @@ $('#go-available').addEventListener('click', () => setPresence('available'));
 $('#go-offline').addEventListener('click', () => setPresence('offline'));
 $('#go-away').addEventListener('click', () => setPresence('away', 'break'));
 $('#answer-offer').addEventListener('click', answerOffer);
+$('#transfer-warm').addEventListener('click', () => transfer('warm'));
+$('#transfer-cold').addEventListener('click', () => transfer('cold'));
 $('#decline-offer').addEventListener('click', declineOffer);
 $('#take-call').addEventListener('click', takeCall);
 $('#summary-form').addEventListener('submit', event => { event.preventDefault(); submitSummary(); });
 
-// Keyboard (any layout: the key, not the letter): N takes the next call, A answers and D declines an offer,
+// Keyboard (any layout: the key, not the letter): N takes the next call, A answers and D declines an offer, T transfers
+// the call to the owner (warm),
 // Ctrl+Enter sends the summary.
 document.addEventListener('keydown', event => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && call) {
@@ -335,6 +353,11 @@ document.addEventListener('keydown', event => {
   }
   const typing = event.target.closest?.('input, textarea, select');
   const plain = !typing && !event.ctrlKey && !event.altKey && !event.metaKey;
+  if (call && plain && event.code === 'KeyT') {
+    event.preventDefault();
+    transfer('warm');
+    return;
+  }
   if (offer && plain && (event.code === 'KeyA' || event.code === 'KeyD')) {
     event.preventDefault();
     if (event.code === 'KeyA') answerOffer();

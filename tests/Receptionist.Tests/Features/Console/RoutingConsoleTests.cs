@@ -80,5 +80,11 @@ public sealed class RoutingConsoleTests(RoutingConsoleApp app, Browser browser) 
         await Assertions.Expect(page.Locator("#call-business")).ToHaveTextAsync(name);
         await Assertions.Expect(page.Locator("#presence")).ToHaveTextAsync("На звонке");
         Assert.True(await ContrastAsync(page, "#presence") >= 4.5);
+
+        // T transfers to the owner; this business has no transfer number, which the operator is told beside the button.
+        // (Not while typing in a summary field: focus leaves the field first.)
+        await page.Locator("#transfer-warm").FocusAsync();
+        await page.Keyboard.PressAsync("t");
+        await Assertions.Expect(page.Locator("#transfer-error")).ToContainTextAsync("transfer number");
     }
 }

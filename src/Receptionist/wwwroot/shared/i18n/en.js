@@ -106,4 +106,9 @@ export default {
   'routing.offer.decline': 'Decline',
   'routing.offer.noSoftphone': 'The browser phone is not connected: the call cannot be answered here.',
   'routing.offer.gone': 'This call has already gone to another operator.',
+  'routing.transfer.warm': 'Transfer to owner',
+  'routing.transfer.cold': 'Transfer unannounced',
+  'routing.transfer.ringing': 'Calling the owner, the caller is on hold…',
+  'routing.transfer.sent': 'The caller was sent to the owner’s number',
+  'routing.transfer.connected': 'The owner took the call',
 };

@@ -106,4 +106,9 @@ export default {
   'routing.offer.decline': 'Отклонить',
   'routing.offer.noSoftphone': 'Телефон в браузере не подключён: ответить здесь нельзя.',
   'routing.offer.gone': 'Этот звонок уже ушёл другому оператору.',
+  'routing.transfer.warm': 'Перевести на владельца',
+  'routing.transfer.cold': 'Перевести без представления',
+  'routing.transfer.ringing': 'Звоним владельцу, клиент на удержании…',
+  'routing.transfer.sent': 'Клиент переведён на номер владельца',
+  'routing.transfer.connected': 'Владелец принял звонок',
 };

@@ -203,7 +203,8 @@ sealed class QueueNotificationListener(
                 else
                 {
                     hub.Publish(new ConsoleEvent(ConsoleEvent.Presence, null, moved));
-                    // An operator free again is offered the next waiting call at once.
+                    // An operator free again is offered the next waiting call at once. (A call entering the queue wakes
+                    // nobody: its own webhook offered it already, and racing that would only add a queue hop.)
                     if (moved.State == "available")
                         router.Wake();
                 }
@@ -218,9 +219,6 @@ sealed class QueueNotificationListener(
                 // The snapshot first: a console told of a change and reading the queue then finds it there.
                 snapshot.Apply(change!);
                 hub.Publish(new ConsoleEvent(ConsoleEvent.Queue, change));
-                // A call waiting (new, or back after an offer) is offered to whoever is free.
-                if (change!.Status == "waiting")
-                    router.Wake();
             }
         };
         snapshot.BeginRebuild();

@@ -65,9 +65,10 @@ farEnd.MapPost("/floor", async (HttpRequest request) =>
 farEnd.MapPost("/2010-04-01/Accounts/{account}/Calls/{call}.json", async (string call, HttpRequest request) =>
 {
     // Routing's redirects, timed as they arrive.
-    RoutingBench.Redirected.TryAdd(call, Stopwatch.GetTimestamp());
+    var at = Stopwatch.GetTimestamp();
     if ((await request.ReadFormAsync())["Url"].ToString() is { Length: > 0 } url)
         RoutingBench.RedirectUrls.TryAdd(call, url);
+    RoutingBench.Redirected.TryAdd(call, at);
     return Results.Json(new { sid = call, status = "in-progress" });
 });
 await farEnd.StartAsync();
@@ -453,6 +454,9 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort, b
             builder.UseSetting($"Throttling:{limit}:PermitLimit", "100000");
         builder.UseSetting("Calls:ReconcileInterval", "01:00:00");
         builder.UseSetting("Routing:Push", push ? "true" : "false");
+        // The far end plays no ringback polls: a queued caller counts as heard while the routing bench runs.
+        if (push)
+            builder.UseSetting("Calls:CallerSilenceSeconds", "300");
         builder.UseSolutionRelativeContentRoot("src/Receptionist");
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Default", connectionString);

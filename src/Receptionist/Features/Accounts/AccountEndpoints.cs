@@ -20,7 +20,7 @@ public sealed record CreateStaffRequest(
     [property: Required, MinLength(8), MaxLength(128)] string Password,
     [property: Required, MaxLength(100)] string DisplayName,
     [property: Required, MaxLength(16)] string Role,
-    [property: MaxLength(Queue.OperatorSkills.MaxLanguages)] string[]? Languages = null);
+    [property: MaxLength(Queue.OperatorSkills.MaxLanguages), Queue.LanguageTags] string[]? Languages = null);
 
 public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role, string[]? Languages = null);
 

@@ -222,7 +222,9 @@ sealed class QueueNotificationListener(
             }
         };
         snapshot.BeginRebuild();
-        await using (var listen = new NpgsqlCommand($"LISTEN {ConsoleEvents.Channel}; LISTEN {ConsoleEvents.OperatorChannel}", connection))
+        await using (var listenOperators = new NpgsqlCommand($"LISTEN {ConsoleEvents.OperatorChannel}", connection))
+            await listenOperators.ExecuteNonQueryAsync(ct);
+        await using (var listen = new NpgsqlCommand($"LISTEN {ConsoleEvents.Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);
         await snapshot.RebuildAsync(ct);
         connected();

@@ -11,10 +11,20 @@ namespace Receptionist.Features.Queue;
 /// <param name="Languages">The languages the operator answers in, e.g. ["ru-RU", "en-US"].</param>
 /// <param name="TrainedBusinessIds">Businesses the operator was trained for; null leaves them as they are.</param>
 public sealed record OperatorSkillsRequest(
-    [property: Required, MaxLength(OperatorSkills.MaxLanguages)] string[] Languages,
+    [property: Required, MaxLength(OperatorSkills.MaxLanguages), LanguageTags] string[] Languages,
     [property: MaxLength(OperatorSkills.MaxTrainedBusinesses)] Guid[]? TrainedBusinessIds = null);
 
 public sealed record OperatorSkillsResponse(Guid Id, string[] Languages, Guid[] TrainedBusinessIds);
+
+/// <summary>Each element a language and region such as ru-RU: checked with the request's shape, so a bad element is
+/// named even when other fields are wrong too.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class LanguageTagsAttribute : ValidationAttribute
+{
+    public LanguageTagsAttribute() : base("Each language must be a language and region such as ru-RU or en-US.") { }
+
+    public override bool IsValid(object? value) => value is not string[] tags || OperatorSkills.Validate(tags).Count == 0;
+}
 
 /// <summary>
 /// What routing knows of an operator besides their state: the languages they answer in and the businesses they were

@@ -13,8 +13,9 @@ public sealed class RoutingOptions
     /// mod_callcenter's push); false leaves only "take next call".</summary>
     public bool Push { get; set; } = true;
 
-    /// <summary>How long an offer rings before it moves on to the next operator.</summary>
-    [Range(5, 120)]
+    /// <summary>How long an offer rings before it moves on to the next operator (at most the 20 s reconciliation
+    /// allows an operator's console to ring).</summary>
+    [Range(5, 20)]
     public int OfferSeconds { get; set; } = 15;
 
     /// <summary>An offer the provider has not reported on this long after it ran out is settled by our own clock

@@ -283,6 +283,9 @@ public sealed class SummaryEmailTemplateTests
         Note = note,
         OperatorName = "Мария",
         English = english,
+        // No transfer to the owner on this call (Features/Transfers).
+        Transfer = (string?)null,
+        TransferHoldSeconds = (int?)null,
     };
 
     [Fact]

@@ -104,10 +104,17 @@ public static class TwilioCallWebhooks
     /// otherwise into the queue, whence routing offers the call as soon as someone is free.
     /// </summary>
     static async Task<TwiMLResponse> OfferOrEnqueueAsync(Guid call, CallFlow calls, AppOptions app, RoutingOptions routing,
-        CancellationToken ct) =>
-        routing.Push && await calls.OfferAsync(call, dialsNow: true, ct) is { } offer
-            ? DialOperator(call, offer.OperatorId, app, routing)
-            : Enqueue(call, app);
+        CancellationToken ct)
+    {
+        if (!routing.Push)
+            return Enqueue(call, app);
+        if (await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
+            return DialOperator(call, offer.OperatorId, app, routing);
+        // A router pass (woken by an operator just freed) may have offered this very call a moment earlier: then this
+        // answer dials that operator rather than queueing the caller for the router's redirect.
+        var (offeredTo, _) = await calls.BridgeAsync(call, ct);
+        return offeredTo is { } operatorId ? DialOperator(call, operatorId, app, routing) : Enqueue(call, app);
+    }
 
     /// <summary>Rings the operator's console for as long as an offer lasts. The reports name the operator, so a late one
     /// about an earlier offer of the same call never moves a later one.</summary>

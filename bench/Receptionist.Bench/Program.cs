@@ -8,6 +8,8 @@
 //   dotnet run -c Release --project bench/Receptionist.Bench metrics [calls]
 // instead generates a call history (1,000,000 calls over 90 days, 100 operators) and measures the wallboard and the
 // 30-day report through HTTP.
+//   dotnet run -c Release --project bench/Receptionist.Bench routing [calls]
+// instead measures push routing: webhook → offer at 200 calls/s with 100 operators available (RoutingBench.cs).
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -32,7 +34,10 @@ using Receptionist.Features.Telephony;
 const string AuthToken = "bench-auth-token";
 const string PublicBaseUrl = "https://bench.receptionist.example";
 var metricsMode = args is ["metrics", ..];
-var calls = metricsMode ? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000) : args.Length > 0 ? int.Parse(args[0]) : 1000;
+var routingMode = args is ["routing", ..];
+var calls = metricsMode ? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000)
+    : routingMode ? (args.Length > 1 ? int.Parse(args[1]) : 2000)
+    : args.Length > 0 ? int.Parse(args[0]) : 1000;
 
 var directory = Path.Combine(Path.GetTempPath(), $"receptionist-bench-{Guid.NewGuid():N}");
 var postgres = await EmbeddedPostgres.StartAsync(directory);
@@ -57,8 +62,15 @@ farEnd.MapPost("/floor", async (HttpRequest request) =>
     await insert.ExecuteNonQueryAsync();
     return Results.Text("<Response/>", "text/xml");
 });
-farEnd.MapPost("/2010-04-01/Accounts/{account}/Calls/{call}.json", (string call) =>
-    Results.Json(new { sid = call, status = "in-progress" }));
+farEnd.MapPost("/2010-04-01/Accounts/{account}/Calls/{call}.json", async (string call, HttpRequest request) =>
+{
+    // Routing's redirects, timed as they arrive.
+    var at = Stopwatch.GetTimestamp();
+    if ((await request.ReadFormAsync())["Url"].ToString() is { Length: > 0 } url)
+        RoutingBench.RedirectUrls.TryAdd(call, url);
+    RoutingBench.Redirected.TryAdd(call, at);
+    return Results.Json(new { sid = call, status = "in-progress" });
+});
 await farEnd.StartAsync();
 var farEndUrl = farEnd.Urls.First();
 
@@ -73,7 +85,7 @@ for (var tries = 0; ; tries++)
     catch (System.Net.Sockets.SocketException) when (tries < 100 && !smtpServer.HasExited) { await Task.Delay(100); }
 }
 
-var app = new BenchApp(connectionString, farEndUrl, smtpPort);
+var app = new BenchApp(connectionString, farEndUrl, smtpPort, push: routingMode);
 app.UseKestrel(0);
 app.StartServer();
 var http = app.CreateClient();
@@ -102,6 +114,21 @@ if (metricsMode)
     try
     {
         await MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls);
+    }
+    finally
+    {
+        await app.DisposeAsync();
+        await postgres.DisposeAsync();
+    }
+    try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    return;
+}
+
+if (routingMode)
+{
+    try
+    {
+        await RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond: 200, TokenAsync);
     }
     finally
     {
@@ -407,7 +434,8 @@ static async Task ListenAsync(HttpClient client, int index, int[] seen, Countdow
 }
 
 // Any type of the service's assembly names its entry point; Program here would be the benchmark's own.
-sealed class BenchApp(string connectionString, string twilioApi, int smtpPort) : WebApplicationFactory<AppDbContext>
+/// <param name="push">Push routing (the routing mode); the call-path modes measure claims by hand, as before.</param>
+sealed class BenchApp(string connectionString, string twilioApi, int smtpPort, bool push) : WebApplicationFactory<AppDbContext>
 {
     public const string AdminEmail = "admin@bench.example", AdminPassword = "admin-password-1";
 
@@ -427,6 +455,10 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort) :
         builder.UseSetting("Calls:ReconcileInterval", "01:00:00");
         // The benchmark runs the service-level rollup itself, timing each kind of run.
         builder.UseSetting("Metrics:RollupInterval", "00:00:00");
+        builder.UseSetting("Routing:Push", push ? "true" : "false");
+        // The far end plays no ringback polls: a queued caller counts as heard while the routing bench runs.
+        if (push)
+            builder.UseSetting("Calls:CallerSilenceSeconds", "300");
         builder.UseSolutionRelativeContentRoot("src/Receptionist");
         builder.UseEnvironment("Production");
         builder.UseSetting("ConnectionStrings:Default", connectionString);

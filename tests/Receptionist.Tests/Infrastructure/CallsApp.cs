@@ -23,8 +23,9 @@ public class CallsApp(PostgresServer postgres) : TelephonyApp(postgres)
     }
 
     // Tests run reconciliation themselves (ReconcileAsync) after moving the clock, so the timer never races them.
+    // These tests drive the pull model (operators take calls by hand); RoutingApp drives push routing.
     protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
-        [.. base.Settings(), new("Calls:ReconcileInterval", "01:00:00")];
+        [.. base.Settings(), new("Calls:ReconcileInterval", "01:00:00"), new("Routing:Push", "false")];
 
     /// <summary>One pass of reconciliation with the provider, as an instance's timer would run it.</summary>
     public Task<int> ReconcileAsync() =>

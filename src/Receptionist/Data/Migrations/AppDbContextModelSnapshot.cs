@@ -1238,11 +1238,40 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("operator_id");
 
+                    b.Property<string>("AwayReason")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("away_reason");
+
+                    b.PrimitiveCollection<string[]>("Languages")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("languages")
+                        .HasDefaultValueSql("'{ru-RU}'");
+
+                    b.Property<int>("MissedOffers")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(0)
+                        .HasColumnName("missed_offers");
+
+                    b.Property<DateTimeOffset?>("OfferableAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("offerable_at");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("state");
+
+                    b.PrimitiveCollection<Guid[]>("TrainedBusinessIds")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid[]")
+                        .HasColumnName("trained_business_ids")
+                        .HasDefaultValueSql("'{}'");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
@@ -1250,6 +1279,10 @@ namespace Receptionist.Data.Migrations
 
                     b.HasKey("OperatorId")
                         .HasName("pk_operator_presence");
+
+                    b.HasIndex("UpdatedAt")
+                        .HasDatabaseName("ix_operator_presence_available")
+                        .HasFilter("state = 'Available'");
 
                     b.ToTable("operator_presence", (string)null);
                 });
@@ -1387,6 +1420,87 @@ namespace Receptionist.Data.Migrations
                         .HasFilter("pending_token_hash IS NOT NULL");
 
                     b.ToTable("telegram_links", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Transfers.CallTransfer", b =>
+                {
+                    b.Property<Guid>("CallId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("call_id");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("ended_at");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("mode");
+
+                    b.Property<Guid>("OperatorId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("operator_id");
+
+                    b.Property<string>("OwnerCallId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("owner_call_id");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.HasKey("CallId")
+                        .HasName("pk_call_transfers");
+
+                    b.HasIndex("OwnerCallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_call_transfers_owner_call_id")
+                        .HasFilter("owner_call_id IS NOT NULL");
+
+                    b.ToTable("call_transfers", (string)null);
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Transfers.TransferSettings", b =>
+                {
+                    b.Property<Guid>("BusinessId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("business_id");
+
+                    b.Property<bool>("AllowCold")
+                        .HasColumnType("boolean")
+                        .HasColumnName("allow_cold");
+
+                    b.Property<TimeOnly>("From")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("from");
+
+                    b.Property<string>("TransferNumber")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("transfer_number");
+
+                    b.Property<TimeOnly>("Until")
+                        .HasColumnType("time without time zone")
+                        .HasColumnName("until");
+
+                    b.HasKey("BusinessId")
+                        .HasName("pk_business_transfer_settings");
+
+                    b.ToTable("business_transfer_settings", (string)null);
                 });
 
             modelBuilder.Entity("Receptionist.Features.Webhooks.WebhookDelivery", b =>
@@ -1784,6 +1898,26 @@ namespace Receptionist.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_telegram_links_businesses_business_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Transfers.CallTransfer", b =>
+                {
+                    b.HasOne("Receptionist.Features.Calls.Call", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Transfers.CallTransfer", "CallId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_call_transfers_calls_call_id");
+                });
+
+            modelBuilder.Entity("Receptionist.Features.Transfers.TransferSettings", b =>
+                {
+                    b.HasOne("Receptionist.Features.Businesses.Business", null)
+                        .WithOne()
+                        .HasForeignKey("Receptionist.Features.Transfers.TransferSettings", "BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_business_transfer_settings_businesses_business_id");
                 });
 
             modelBuilder.Entity("Receptionist.Features.Webhooks.WebhookDelivery", b =>

@@ -21,10 +21,13 @@ public sealed record CreateStaffRequest(
     [property: Required, EmailAddress, MaxLength(256)] string Email,
     [property: Required, MinLength(8), MaxLength(128)] string Password,
     [property: Required, MaxLength(100)] string DisplayName,
-    [property: Required, MaxLength(16)] string Role);
+    [property: Required, MaxLength(16)] string Role,
+    [property: MaxLength(Queue.OperatorSkills.MaxLanguages), Queue.LanguageTags] string[]? Languages = null);
 
-/// <summary>A member of the pool; <c>disabled</c> when an admin has disabled the account.</summary>
-public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role, bool Disabled = false);
+/// <summary>A member of the pool: the languages they answer in and the businesses they were trained for (set with
+/// PUT /api/admin/staff/{id}), and <c>disabled</c> when an admin has disabled the account.</summary>
+public sealed record StaffMember(Guid Id, string Email, string? DisplayName, string Role, string[]? Languages = null,
+    bool Disabled = false, Guid[]? TrainedBusinessIds = null);
 
 public static class AccountEndpoints
 {
@@ -118,8 +121,10 @@ public static class AccountEndpoints
     }
 
     static async Task<Results<Created<StaffMember>, ValidationProblem>> CreateStaff(
-        CreateStaffRequest request, AccountService accounts, CancellationToken ct)
+        CreateStaffRequest request, AccountService accounts, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
+        if (Queue.OperatorSkills.Validate(request.Languages) is { Count: > 0 } languageErrors)
+            return TypedResults.ValidationProblem(languageErrors);
         // "operator" and "Operator" mean the same; anything else is answered with the values that are allowed.
         string[] staffRoles = [Roles.Operator, Roles.Admin];
         if (staffRoles.FirstOrDefault(r => string.Equals(r, request.Role.Trim(), StringComparison.OrdinalIgnoreCase)) is not { } role)
@@ -129,9 +134,16 @@ public static class AccountEndpoints
             });
         request = request with { Role = role };
         var (user, errors) = await accounts.CreateAsync(request.Email, request.Password, request.DisplayName, request.Role, ct);
-        return user is null
-            ? TypedResults.ValidationProblem(errors)
-            : TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role));
+        if (user is null)
+            return TypedResults.ValidationProblem(errors);
+        // Routing offers an operator the calls of the businesses whose language they speak (Russian unless told).
+        string[]? languages = null;
+        if (role == Roles.Operator)
+        {
+            languages = request.Languages ?? [Queue.OperatorPresence.DefaultLanguage];
+            await Queue.OperatorSkills.SaveAsync(db, user.Id, languages, null, clock.GetUtcNow(), ct);
+        }
+        return TypedResults.Created($"/api/admin/staff/{user.Id}", new StaffMember(user.Id, request.Email, user.DisplayName, request.Role, languages));
     }
 
     static async Task<Ok<List<StaffMember>>> ListStaff(AppDbContext db, TimeProvider clock, CancellationToken ct)
@@ -141,9 +153,11 @@ public static class AccountEndpoints
             from user in db.Users
             join link in db.UserRoles on user.Id equals link.UserId
             join role in db.Roles on link.RoleId equals role.Id
+            join presence in db.Set<Queue.OperatorPresence>() on user.Id equals presence.OperatorId into presences
+            from presence in presences.DefaultIfEmpty()
             where role.Name == Roles.Operator || role.Name == Roles.Admin
             orderby user.Email
-            select new StaffMember(user.Id, user.Email!, user.DisplayName, role.Name!,
-                user.LockoutEnd != null && user.LockoutEnd > now)).ToListAsync(ct));
+            select new StaffMember(user.Id, user.Email!, user.DisplayName, role.Name!, presence == null ? null : presence.Languages,
+                user.LockoutEnd != null && user.LockoutEnd > now, presence == null ? null : presence.TrainedBusinessIds)).ToListAsync(ct));
     }
 }

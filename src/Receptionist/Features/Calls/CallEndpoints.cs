@@ -32,9 +32,13 @@ public sealed record CallView(
     string? BillingReason = null,
     string? OperatorFirstName = null,
     IReadOnlyDictionary<string, string>? FieldLabels = null,
-    IReadOnlyList<PreviousCall>? EarlierCalls = null);
+    IReadOnlyList<PreviousCall>? EarlierCalls = null,
+    TransferView? Transfer = null);
 
 public sealed record PreviousCall(Guid Id, DateTimeOffset ReceivedAt, CallOutcome? Outcome, string? SummaryOutcomeLabel);
+
+/// <param name="HoldSeconds">How long the caller held for the owner (warm); never billed.</param>
+public sealed record TransferView(Transfers.TransferMode Mode, Transfers.TransferState State, int? HoldSeconds);
 
 public sealed record CallPage(IReadOnlyList<CallView> Items, int Page, int PageSize, int Total);
 
@@ -188,10 +192,11 @@ public static class CallEndpoints
     /// <summary>Each call with its summary and the summarising operator's name, in the same query (no query per row).</summary>
     static IQueryable<CallWithSummary> WithSummaries(AppDbContext db, IQueryable<Call> calls) =>
         calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new CallWithSummary(
-            c, s, db.Set<AppUser>().Where(u => u.Id == (s == null ? c.OperatorId : s.OperatorId)).Select(u => u.DisplayName).FirstOrDefault()));
+            c, s, db.Set<AppUser>().Where(u => u.Id == (s == null ? c.OperatorId : s.OperatorId)).Select(u => u.DisplayName).FirstOrDefault(),
+            db.Set<Transfers.CallTransfer>().FirstOrDefault(t => t.CallId == c.Id)));
 
     /// <param name="OperatorName">The display name of the operator who summarised the call, or else who took it.</param>
-    sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName);
+    sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName, Transfers.CallTransfer? Transfer);
 
     static int Seconds(TimeSpan span) => (int)Math.Round(span.TotalSeconds);
 
@@ -212,6 +217,7 @@ public static class CallEndpoints
             s is null ? null : new SummaryView(s.Outcome, s.OutcomeLabel, s.Fields, s.Note, row.OperatorName, s.CreatedAt),
             WaitedSeconds: waited,
             BillingReason: CallBillingReason.Of(c),
-            OperatorFirstName: c.OperatorId is null ? null : AppUser.FirstNameOf(row.OperatorName));
+            OperatorFirstName: c.OperatorId is null ? null : AppUser.FirstNameOf(row.OperatorName),
+            Transfer: row.Transfer is { } t ? new TransferView(t.Mode, t.State, t.HoldSeconds) : null);
     }
 }

@@ -207,10 +207,21 @@ public sealed class CallFlow(
         }
     }
 
-    /// <summary>The operator did not pick up: the call goes back to the head of the queue, and the operator, whose
-    /// phone did not ring through, is not offered the next call blindly.</summary>
-    public Task<bool> ReturnToQueueAsync(Guid callId, CancellationToken ct) =>
-        queue.ReturnAsync(callId, PresenceState.Offline, ct);
+    /// <summary>
+    /// Offers a waiting call to the best available operator (<see cref="CallQueue.OfferAsync"/>). With
+    /// <paramref name="dialsNow"/> the instructions that dial the operator are the answer to the request at hand (the
+    /// incoming call, a missed offer's dial result), so the bridge begins now. Null when nobody fits.
+    /// </summary>
+    public Task<OfferedCallRow?> OfferAsync(Guid callId, bool dialsNow, CancellationToken ct) =>
+        queue.OfferAsync(callId, dialsNow, ct);
+
+    /// <summary>
+    /// An offer ended unanswered (rang out, or declined): the call goes back to its place at the head of the queue and
+    /// the operator is free, counting the miss (enough misses in a row: away) or cooling down after a decline. Only the
+    /// offer to <paramref name="operatorId"/> (when given) and only while unanswered.
+    /// </summary>
+    public Task<bool> OfferEndedAsync(Guid callId, Guid? operatorId, OfferEnd end, CancellationToken ct, bool callerHeard = false) =>
+        queue.ReturnOfferAsync(callId, operatorId, end, callerHeard, ct);
 
     /// <summary>The fallback for a call that has been sent there (overflow, or an operator leg that failed late).</summary>
     public Task<FallbackPlan?> FallbackPlanAsync(Guid callId, CancellationToken ct) =>
@@ -231,7 +242,9 @@ public sealed class CallFlow(
             """).ToListAsync(ct);
         if (operators is [var operatorId])
             return (operatorId, false);
-        return (null, await db.Set<Call>().AnyAsync(c => c.Id == callId && c.Status == CallStatus.Waiting, ct));
+        // The provider asking what to do with a waiting caller is proof the caller is there, so the call may be offered.
+        return (null, await db.Set<Call>().Where(c => c.Id == callId && c.Status == CallStatus.Waiting)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeenAt, now), ct) > 0);
     }
 
     /// <summary>
@@ -257,12 +270,13 @@ public sealed class CallFlow(
     /// report was lost: the answer time is the end minus the connected duration. Then the call is over, since the
     /// instructions that follow hang up. Not connected: the caller queues again, unless they hung up meanwhile.
     /// </summary>
-    public async Task<DialVerdict> DialEndedAsync(Guid callId, bool connected, int? connectedSeconds, bool callerGone,
-        CancellationToken ct)
+    public async Task<DialVerdict> DialEndedAsync(Guid callId, Guid? operatorId, bool connected, int? connectedSeconds,
+        bool callerGone, CancellationToken ct)
     {
         if (!connected && !callerGone)
         {
-            await ReturnToQueueAsync(callId, ct);
+            // A missed offer (or a manual claim not picked up): counted, so an operator who keeps missing goes away.
+            await OfferEndedAsync(callId, operatorId, OfferEnd.Missed, ct, callerHeard: true);
             return DialVerdict.Requeue;
         }
         var now = Now();
@@ -420,6 +434,14 @@ public sealed class CallFlow(
         call.Status = CallStatus.Answered;
         call.AnsweredAt = at;
         call.Billable = at - call.ReceivedAt <= TimeSpan.FromSeconds(settings.AnswerSlaSeconds);
+        // An offer answered: the operator is on the call, and their run of missed offers is over.
+        if (call.OperatorId is { } operatorId)
+            await db.Database.ExecuteSqlAsync($"""
+                UPDATE operator_presence SET missed_offers = 0,
+                    state = CASE WHEN state = 'Offered' THEN 'Busy' ELSE state END,
+                    updated_at = CASE WHEN state = 'Offered' THEN {now} ELSE updated_at END
+                WHERE operator_id = {operatorId}
+                """, ct);
         // In this transaction: the usage count locks the subscription row so simultaneous answers count in turn.
         await usage.RecordAnsweredCallAsync(db, call, ct);
         await events.PublishAsync(db, OwnerEventTypes.CallAnswered, call.BusinessId, new EventData(events.Describe(call)), ct);
@@ -443,7 +465,10 @@ public sealed class CallFlow(
         call.EndedAt ??= endedAt;
         call.Status = CallStatus.Ended;
         call.ReconcileAt = null;
-        if (call.OperatorId is { } operatorId && before is CallStatus.Claimed or CallStatus.Answered)
+        // A caller the operator handed to the owner is no longer the operator's: their state has moved on.
+        if (call.OperatorId is { } operatorId && before is CallStatus.Claimed or CallStatus.Answered
+            && !await db.Set<Transfers.CallTransfer>().AnyAsync(t => t.CallId == call.Id
+                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent), ct))
         {
             // A summary written during the conversation leaves no wrap-up to do; a caller who never reached the
             // operator leaves nothing to wrap up either.

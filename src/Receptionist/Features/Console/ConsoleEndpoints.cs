@@ -43,13 +43,15 @@ public static class ConsoleEndpoints
         TypedResults.Ok(await snapshot.OldestAsync(QueueShown, ct));
 
     static ServerSentEventsResult<string> QueueEvents(
-        ConsoleEventHub hub, TimeProvider clock, IOptions<CallOptions> options, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(StreamAsync(hub, clock, options.Value, ct));
+        ConsoleEventHub hub, TimeProvider clock, IOptions<CallOptions> options, CurrentUser me, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(StreamAsync(hub, clock, options.Value, ct, me.Id));
 
+    /// <param name="operatorId">The operator whose console listens: their state changes come too (<c>presence</c>).</param>
     internal static async IAsyncEnumerable<SseItem<string>> StreamAsync(
-        ConsoleEventHub hub, TimeProvider clock, CallOptions options, [EnumeratorCancellation] CancellationToken ct)
+        ConsoleEventHub hub, TimeProvider clock, CallOptions options, [EnumeratorCancellation] CancellationToken ct,
+        Guid? operatorId = null)
     {
-        using var subscription = hub.Subscribe();
+        using var subscription = hub.Subscribe(operatorId);
         await hub.WhenListeningAsync(ct);
         yield return new SseItem<string>("{}", "ready");
         while (!ct.IsCancellationRequested)
@@ -71,8 +73,12 @@ public static class ConsoleEndpoints
             if (!subscription.Reader.TryPeek(out _))
                 yield return new SseItem<string>("{}", "heartbeat");
             while (subscription.Reader.TryRead(out var e))
-                yield return new SseItem<string>(
-                    e.Change is null ? "{}" : JsonSerializer.Serialize(QueueEvent.Of(e.Change, clock, options), JsonSerializerOptions.Web), e.Type);
+                yield return new SseItem<string>(e switch
+                {
+                    { Change: { } change } => JsonSerializer.Serialize(QueueEvent.Of(change, clock, options), JsonSerializerOptions.Web),
+                    { Operator: { } moved } => JsonSerializer.Serialize(moved, JsonSerializerOptions.Web),
+                    _ => "{}",
+                }, e.Type);
             if (subscription.TakeMissed())
                 yield return new SseItem<string>("{}", ConsoleEvent.Resync);
         }

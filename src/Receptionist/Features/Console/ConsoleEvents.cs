@@ -11,10 +11,17 @@ namespace Receptionist.Features.Console;
 /// </summary>
 public sealed record QueueChange(Guid CallId, Guid BusinessId, string Status, string? BusinessName, DateTimeOffset? ReceivedAt);
 
-/// <summary>What a console is told: a queue change, or "resync" when changes may have been missed.</summary>
-public sealed record ConsoleEvent(string Type, QueueChange? Change)
+/// <summary>An operator's state changed (on any instance): told to every open console of that operator.</summary>
+/// <param name="State">As the API spells it: available, offered, busy, wrapUp, away, offline.</param>
+/// <param name="Reason">Why away: break, training, missedOffers.</param>
+public sealed record OperatorChange(Guid OperatorId, string State, DateTimeOffset Since, string? Reason);
+
+/// <summary>What a console is told: a queue change, its operator's new state, or "resync" when changes may have been
+/// missed.</summary>
+public sealed record ConsoleEvent(string Type, QueueChange? Change, OperatorChange? Operator = null)
 {
     public const string Queue = "queue";
+    public const string Presence = "presence";
     public const string Resync = "resync";
 }
 
@@ -27,6 +34,8 @@ public sealed record ConsoleEvent(string Type, QueueChange? Change)
 public static class ConsoleEvents
 {
     public const string Channel = "queue_changed";
+    /// <summary>A trigger on operator_presence (the PushRouting migration) notifies this channel of each state change.</summary>
+    public const string OperatorChannel = "operator_changed";
 }
 
 /// <summary>
@@ -38,6 +47,25 @@ static class QueueNotification
     sealed record Payload(Guid? Barrier, Guid CallId, Guid BusinessId, string? Status, string? BusinessName, DateTimeOffset? ReceivedAt);
 
     public static string Barrier(Guid id) => JsonSerializer.Serialize(new { barrier = id });
+
+    sealed record OperatorPayload(Guid OperatorId, string? State, DateTimeOffset Since, string? Reason);
+
+    /// <summary>An operator_changed payload; null when it does not parse.</summary>
+    public static OperatorChange? ParseOperator(string payload)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<OperatorPayload>(payload, JsonSerializerOptions.Web) is { State.Length: > 0 } p
+                ? new OperatorChange(p.OperatorId, Camel(p.State), p.Since, p.Reason is { Length: > 0 } r ? Camel(r) : null)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    static string Camel(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <summary>False when the payload does not parse.</summary>
     public static bool TryParse(string payload, out Guid? barrier, out QueueChange? change)
@@ -70,11 +98,12 @@ public sealed class ConsoleEventHub
     readonly ConcurrentDictionary<ConsoleSubscription, byte> subscribers = new();
     TaskCompletionSource listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ConsoleSubscription Subscribe()
+    /// <param name="operatorId">The operator whose console this is: told of their own state changes too.</param>
+    public ConsoleSubscription Subscribe(Guid? operatorId = null)
     {
         var channel = System.Threading.Channels.Channel.CreateBounded<ConsoleEvent>(
             new BoundedChannelOptions(SubscriberBuffer) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-        var subscription = new ConsoleSubscription(channel, s => subscribers.TryRemove(s, out _));
+        var subscription = new ConsoleSubscription(channel, operatorId, s => subscribers.TryRemove(s, out _));
         subscribers.TryAdd(subscription, 0);
         return subscription;
     }
@@ -103,7 +132,8 @@ public sealed class ConsoleEventHub
     }
 }
 
-public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Action<ConsoleSubscription> unsubscribe) : IDisposable
+public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Guid? operatorId, Action<ConsoleSubscription> unsubscribe)
+    : IDisposable
 {
     int missed;
 
@@ -111,6 +141,8 @@ public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Action<Co
 
     internal void Offer(ConsoleEvent e)
     {
+        if (e.Operator is { } change && change.OperatorId != operatorId)
+            return;
         if (!channel.Writer.TryWrite(e))
             Volatile.Write(ref missed, 1);
     }
@@ -126,7 +158,8 @@ public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Action<Co
 /// connection is reopened with backoff; a connection that has gone quiet is probed so a dead one is noticed.
 /// </summary>
 sealed class QueueNotificationListener(
-    NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, ILogger<QueueNotificationListener> logger)
+    NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, Queue.CallRouter router,
+    ILogger<QueueNotificationListener> logger)
     : BackgroundService
 {
     static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(30);
@@ -163,6 +196,20 @@ sealed class QueueNotificationListener(
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         connection.Notification += (_, e) =>
         {
+            if (e.Channel == ConsoleEvents.OperatorChannel)
+            {
+                if (QueueNotification.ParseOperator(e.Payload) is not { } moved)
+                    logger.LogWarning("Ignored a {Channel} notification that does not parse: {Payload}", e.Channel, e.Payload);
+                else
+                {
+                    hub.Publish(new ConsoleEvent(ConsoleEvent.Presence, null, moved));
+                    // An operator free again is offered the next waiting call at once. (A call entering the queue wakes
+                    // nobody: its own webhook offered it already, and racing that would only add a queue hop.)
+                    if (moved.State == "available")
+                        router.Wake();
+                }
+                return;
+            }
             if (!QueueNotification.TryParse(e.Payload, out var barrier, out var change))
                 logger.LogWarning("Ignored a {Channel} notification that does not parse: {Payload}", ConsoleEvents.Channel, e.Payload);
             else if (barrier is { } id)
@@ -175,6 +222,8 @@ sealed class QueueNotificationListener(
             }
         };
         snapshot.BeginRebuild();
+        await using (var listenOperators = new NpgsqlCommand($"LISTEN {ConsoleEvents.OperatorChannel}", connection))
+            await listenOperators.ExecuteNonQueryAsync(ct);
         await using (var listen = new NpgsqlCommand($"LISTEN {ConsoleEvents.Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);
         await snapshot.RebuildAsync(ct);

@@ -101,9 +101,10 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     static readonly string SumsOfParts = string.Join(", ", SumsOverCalls.Select(s =>
         $"sum({s.Column})::{(s.Column.EndsWith("_seconds") ? "float8" : "bigint")} AS {s.Column}"));
 
-    /// <summary>An operator's seconds in each state, over spans of <c>state</c> and <c>seconds</c>.</summary>
+    /// <summary>An operator's seconds in each state, over spans of <c>state</c> and <c>seconds</c>. Ringing with an offer
+    /// is time available (ready for a call); away and offline are neither.</summary>
     const string StateSeconds = """
-        COALESCE(sum(seconds) FILTER (WHERE state = 'Available'), 0)::float8 AS available_seconds,
+        COALESCE(sum(seconds) FILTER (WHERE state IN ('Available', 'Offered')), 0)::float8 AS available_seconds,
         COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0)::float8 AS busy_seconds,
         COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0)::float8 AS state_wrap_up_seconds
         """;

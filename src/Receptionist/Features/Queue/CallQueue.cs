@@ -6,9 +6,25 @@ namespace Receptionist.Features.Queue;
 /// <summary>A call just given to an operator.</summary>
 public sealed record ClaimedCallRow(Guid Id, Guid BusinessId, string ProviderCallId, string CallerNumber, DateTimeOffset ReceivedAt);
 
-/// <summary>The shared queue of every business's waiting calls, kept in PostgreSQL.</summary>
-public sealed class CallQueue(AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Calls.CallOptions> options)
+/// <summary>A call just offered to an operator by routing.</summary>
+public sealed record OfferedCallRow(Guid Id, string ProviderCallId, Guid OperatorId);
+
+/// <summary>How an offer ended without an answer.</summary>
+public enum OfferEnd
 {
+    /// <summary>It rang out: a miss, counted towards being set away.</summary>
+    Missed,
+    /// <summary>The operator said no: not a miss, but a short cooldown before the next offer.</summary>
+    Declined,
+}
+
+/// <summary>The shared queue of every business's waiting calls, kept in PostgreSQL.</summary>
+public sealed class CallQueue(
+    AppDbContext db, TimeProvider clock, Microsoft.Extensions.Options.IOptions<Calls.CallOptions> options,
+    Microsoft.Extensions.Options.IOptions<RoutingOptions> routingOptions)
+{
+    readonly RoutingOptions routing = routingOptions.Value;
+
     /// <summary>
     /// Gives an available operator the longest-waiting call, in one statement: the row lock with SKIP LOCKED means
     /// concurrent claims each get a different call, none is skipped, and an overflow of the same call cannot also win.
@@ -69,5 +85,126 @@ public sealed class CallQueue(AppDbContext db, TimeProvider clock, Microsoft.Ext
             RETURNING operator_id AS "Value"
             """).ToListAsync(ct);
         return returned.Count > 0;
+    }
+
+    /// <summary>
+    /// Offers one waiting call to the best available operator, in one statement on the same row locks as a claim:
+    /// the call's row (SKIP LOCKED: a call another transaction is moving is left to it) and the chosen operator's
+    /// presence row (SKIP LOCKED: an operator being offered a call elsewhere is passed over), so a call is never
+    /// offered to two operators and an operator never gets two offers. The rules, all here: an operator who is
+    /// available and past any decline cooldown; first those trained for the business, then those who speak its
+    /// language, each longest idle first; anyone available once the call has waited Routing:WidenAfterSeconds.
+    /// Null when the call is not waiting or nobody fits.
+    /// </summary>
+    public async Task<OfferedCallRow?> OfferAsync(Guid callId, bool dialsNow, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var heardSince = now.AddSeconds(-options.Value.CallerSilenceSeconds);
+        var widenedBefore = now.AddSeconds(-routing.WidenAfterSeconds);
+        var offered = await db.Database.SqlQuery<OfferedCallRow>($"""
+            WITH call AS (
+                SELECT c.id, c.business_id, c.received_at, b.language, b.scenario_version_id
+                FROM calls c JOIN businesses b ON b.id = c.business_id
+                WHERE c.id = {callId} AND c.status = 'Waiting' AND c.last_seen_at >= {heardSince}
+                FOR UPDATE OF c SKIP LOCKED
+            ),
+            chosen AS (
+                SELECT p.operator_id FROM operator_presence p, call
+                WHERE p.state = 'Available' AND (p.offerable_at IS NULL OR p.offerable_at <= {now})
+                  AND (call.language = ANY (p.languages) OR call.received_at <= {widenedBefore})
+                ORDER BY (call.business_id = ANY (p.trained_business_ids) AND call.language = ANY (p.languages)) DESC,
+                         (call.language = ANY (p.languages)) DESC, p.updated_at, p.operator_id
+                LIMIT 1
+                FOR UPDATE OF p SKIP LOCKED
+            ),
+            offered AS (
+                UPDATE calls SET status = 'Claimed', operator_id = chosen.operator_id, claimed_at = {now},
+                       bridged_at = CASE WHEN {dialsNow} THEN {now} END,
+                       scenario_version_id = call.scenario_version_id
+                FROM call, chosen WHERE calls.id = call.id
+                RETURNING calls.id, calls.provider_call_id, calls.operator_id
+            ),
+            ringing AS (
+                UPDATE operator_presence SET state = 'Offered', updated_at = {now}, offerable_at = NULL
+                FROM offered WHERE operator_presence.operator_id = offered.operator_id
+            )
+            SELECT id, provider_call_id, operator_id FROM offered
+            """).ToListAsync(ct);
+        return offered.SingleOrDefault();
+    }
+
+    /// <summary>
+    /// An offer that was not answered puts its call back where it was in the queue (its wait keeps counting) and frees
+    /// the operator: a miss counts, and the misses in a row reaching Routing:MissedOffersBeforeAway set them away with
+    /// that reason; a decline sets a cooldown instead. One statement, guarded by the offer still being this
+    /// operator's and unanswered, so a late or repeated report finds nothing to change. False when nothing changed.
+    /// </summary>
+    /// <param name="callerHeard">The report comes from the caller's own leg (the dial result): the caller is there.</param>
+    public async Task<bool> ReturnOfferAsync(Guid callId, Guid? operatorId, OfferEnd end, bool callerHeard, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var declined = end == OfferEnd.Declined;
+        var cooldownUntil = now.AddSeconds(declined ? routing.DeclineCooldownSeconds : routing.MissedOfferDelaySeconds);
+        var returned = await db.Database.SqlQuery<Guid>($"""
+            WITH offer AS (
+                SELECT id, operator_id FROM calls
+                WHERE id = {callId} AND status = 'Claimed' AND ({operatorId}::uuid IS NULL OR operator_id = {operatorId})
+                FOR UPDATE
+            ),
+            returned AS (
+                UPDATE calls SET status = 'Waiting', operator_id = NULL, claimed_at = NULL, bridged_at = NULL,
+                       last_seen_at = CASE WHEN {callerHeard} THEN {now} ELSE last_seen_at END
+                FROM offer WHERE calls.id = offer.id
+                RETURNING offer.operator_id
+            )
+            UPDATE operator_presence p SET
+                missed_offers = CASE WHEN {declined} THEN p.missed_offers ELSE p.missed_offers + 1 END,
+                state = CASE WHEN NOT {declined} AND p.missed_offers + 1 >= {routing.MissedOffersBeforeAway} THEN 'Away' ELSE 'Available' END,
+                away_reason = CASE WHEN NOT {declined} AND p.missed_offers + 1 >= {routing.MissedOffersBeforeAway} THEN 'MissedOffers' END,
+                offerable_at = {cooldownUntil}, updated_at = {now}
+            FROM returned WHERE p.operator_id = returned.operator_id
+            RETURNING p.operator_id AS "Value"
+            """).ToListAsync(ct);
+        return returned.Count > 0;
+    }
+
+    /// <summary>Offers still ringing past their time and the provider's grace to report it (the report was lost).</summary>
+    public Task<List<OfferedCallRow>> OffersRunOutAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow().AddSeconds(-(routing.OfferSeconds + routing.OfferReportGraceSeconds));
+        return db.Database.SqlQuery<OfferedCallRow>($"""
+            SELECT c.id, c.provider_call_id, c.operator_id FROM calls c
+            JOIN operator_presence p ON p.operator_id = c.operator_id AND p.state = 'Offered'
+            WHERE c.status = 'Claimed' AND c.claimed_at <= {cutoff}
+            """).ToListAsync(ct);
+    }
+
+    /// <summary>Wrap-up that lasted Routing:WrapUpSeconds ends: those operators are available again.</summary>
+    public Task<int> EndLongWrapUpsAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var startedBefore = now.AddSeconds(-routing.WrapUpSeconds);
+        return db.Database.ExecuteSqlAsync($"""
+            UPDATE operator_presence SET state = 'Available', updated_at = {now}
+            WHERE state = 'WrapUp' AND updated_at <= {startedBefore}
+            """, ct);
+    }
+
+    /// <summary>The oldest waiting calls heard from recently, to offer in turn.</summary>
+    public Task<List<Guid>> OldestWaitingAsync(int count, CancellationToken ct)
+    {
+        var heardSince = clock.GetUtcNow().AddSeconds(-options.Value.CallerSilenceSeconds);
+        return db.Database.SqlQuery<Guid>($"""
+            SELECT id AS "Value" FROM calls WHERE status = 'Waiting' AND last_seen_at >= {heardSince}
+            ORDER BY received_at, id LIMIT {count}
+            """).ToListAsync(ct);
+    }
+
+    /// <summary>Whether anyone could be offered a call now (past any cooldown).</summary>
+    public Task<bool> AnyoneOfferableAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        return db.Set<OperatorPresence>().AnyAsync(p => p.State == PresenceState.Available
+            && (p.OfferableAt == null || p.OfferableAt <= now), ct);
     }
 }

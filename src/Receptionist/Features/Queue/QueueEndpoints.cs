@@ -11,16 +11,26 @@ using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Queue;
 
-public sealed record PresenceRequest([property: Required, AllowedValues("available", "offline")] string State);
+/// <param name="Reason">For away: break or training (missedOffers is routing's own).</param>
+public sealed record PresenceRequest(
+    [property: Required, AllowedValues("available", "away", "offline")] string State,
+    [property: AllowedValues(null, "break", "training")] string? Reason = null);
 
-public sealed record PresenceResponse(PresenceState State, DateTimeOffset? UpdatedAt);
+/// <param name="UpdatedAt">Since when the operator is in this state (the console's timer counts from here).</param>
+/// <param name="Reason">Why away: break, training, missedOffers.</param>
+/// <param name="OfferSeconds">How long an offer rings (the console's countdown).</param>
+public sealed record PresenceResponse(
+    PresenceState State, DateTimeOffset? UpdatedAt, AwayReason? Reason, int MissedOffers, int OfferSeconds, int WrapUpSeconds);
 
 public static class QueueEndpoints
 {
     public static IServiceCollection AddQueue(this IServiceCollection services)
     {
+        services.AddOptions<RoutingOptions>().BindConfiguration("Routing").ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<CallQueue>();
         services.AddScoped<ClaimedCallBuilder>();
+        services.AddSingleton<CallRouter>();
+        services.AddHostedService<CallRoutingService>();
         return services;
     }
 
@@ -35,29 +45,85 @@ public static class QueueEndpoints
             .WithSummary("The call this operator is on or still owes a summary for (a reloaded console picks it up)");
         console.MapPost("/calls/next", ClaimNextCall).WithName(nameof(ClaimNextCall))
             .WithSummary("Give this operator the longest-waiting call and bridge the caller to them");
+        console.MapPost("/calls/{id:guid}/decline", DeclineOffer).WithName(nameof(DeclineOffer))
+            .WithSummary("Decline the call ringing in this console: it goes to the next operator; a short cooldown follows");
+        app.MapOperatorSkills();
         return app;
     }
 
-    static async Task<Ok<PresenceResponse>> GetPresence(AppDbContext db, CurrentUser me, CancellationToken ct)
+    static async Task<Ok<PresenceResponse>> GetPresence(AppDbContext db, CurrentUser me, IOptions<RoutingOptions> routing,
+        CancellationToken ct)
     {
         var operatorId = me.Id;
-        var presence = await db.Set<OperatorPresence>().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
-        return TypedResults.Ok(new PresenceResponse(presence?.State ?? PresenceState.Offline, presence?.UpdatedAt));
+        var presence = await db.Set<OperatorPresence>().AsNoTracking().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
+        return TypedResults.Ok(Describe(presence, routing.Value));
     }
 
+    static PresenceResponse Describe(OperatorPresence? presence, RoutingOptions routing) =>
+        new(presence?.State ?? PresenceState.Offline, presence?.UpdatedAt, presence?.AwayReason, presence?.MissedOffers ?? 0,
+            routing.OfferSeconds, routing.WrapUpSeconds);
+
     static async Task<Results<Ok<PresenceResponse>, ProblemHttpResult>> SetPresence(
-        PresenceRequest request, AppDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
+        PresenceRequest request, AppDbContext db, CurrentUser me, TimeProvider clock, IOptions<RoutingOptions> routing,
+        CancellationToken ct)
     {
         var operatorId = me.Id;
-        var state = request.State == "available" ? PresenceState.Available : PresenceState.Offline;
+        var state = request.State switch
+        {
+            "available" => PresenceState.Available,
+            "away" => PresenceState.Away,
+            _ => PresenceState.Offline,
+        };
+        AwayReason? reason = state == PresenceState.Away ? request.Reason == "training" ? AwayReason.Training : AwayReason.Break : null;
         // Busy is decided by the call itself, not by a stale presence row: with no call in progress, any change goes.
+        // A caller handed over to the owner is not the operator's any more.
         var onCall = await db.Set<Call>().AnyAsync(c => c.OperatorId == operatorId
-            && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered), ct);
+            && (c.Status == CallStatus.Claimed || c.Status == CallStatus.Answered)
+            && !db.Set<Transfers.CallTransfer>().Any(t => t.CallId == c.Id
+                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent)), ct);
         if (onCall)
             return TypedResults.Problem("You are on a call; presence changes when it ends.", statusCode: StatusCodes.Status409Conflict);
         var now = clock.GetUtcNow();
-        await OperatorPresence.SetAsync(db, operatorId, state, now, ct);
-        return TypedResults.Ok(new PresenceResponse(state, now));
+        // Choosing a state by hand starts the run of missed offers again and ends any cooldown.
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO operator_presence (operator_id, state, updated_at, away_reason) VALUES ({operatorId}, {state.ToString()}, {now}, {reason?.ToString()})
+            ON CONFLICT (operator_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+                away_reason = excluded.away_reason, missed_offers = 0, offerable_at = NULL
+            """, ct);
+        var presence = await db.Set<OperatorPresence>().AsNoTracking().FirstOrDefaultAsync(p => p.OperatorId == operatorId, ct);
+        return TypedResults.Ok(Describe(presence, routing.Value));
+    }
+
+    /// <summary>
+    /// The operator says no to the call ringing in their console: it goes back to its place and on to the next operator
+    /// at once (the caller's leg is moved off this console), and this operator cools down briefly. Not a miss.
+    /// </summary>
+    static async Task<Results<NoContent, NotFound, ProblemHttpResult>> DeclineOffer(
+        Guid id, AppDbContext db, CallFlow calls, CallQueue queue, CurrentUser me, ITelephonyProvider telephony,
+        IOptions<AppOptions> app, ILogger<CallQueue> logger, CancellationToken ct)
+    {
+        var operatorId = me.Id;
+        var call = await db.Set<Call>().AsNoTracking().Where(c => c.Id == id && c.OperatorId == operatorId)
+            .Select(c => new { c.ProviderCallId, c.Status }).FirstOrDefaultAsync(ct);
+        if (call is null)
+            return TypedResults.NotFound();
+        if (call.Status != CallStatus.Claimed || !await calls.OfferEndedAsync(id, operatorId, OfferEnd.Declined, ct))
+            return TypedResults.Problem("This call is no longer ringing for you.", statusCode: StatusCodes.Status409Conflict,
+                title: "Nothing to decline");
+        try
+        {
+            await telephony.RedirectCallAsync(call.ProviderCallId, CallInstructions.Fetch(app.Value.Url(TwilioCallWebhooks.BridgePath(id))), ct);
+        }
+        catch (TelephonyException e) when (e.CallIsOver)
+        {
+            await calls.CallerGoneAsync(id, ct);
+        }
+        catch (Exception e) when (TelephonyException.IsProviderFailure(e) || e is InvalidOperationException)
+        {
+            // The call waits in the queue as recorded; the operator's ring ends with the offer's time.
+            logger.LogWarning(e, "Could not move declined call {CallId} on", id);
+        }
+        return TypedResults.NoContent();
     }
 
     /// <summary>How many callers found gone one claim request steps over before giving up for this time.</summary>

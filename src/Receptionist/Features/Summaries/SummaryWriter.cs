@@ -82,8 +82,12 @@ public sealed class SummaryWriter(AppDbContext db, ScenarioRenderer renderer, Em
         {
             var operatorName = await db.Set<AppUser>().Where(u => u.Id == operatorId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
             var fieldLabels = (template.Value.Fields.For(business.Language) ?? []).ToDictionary(f => f.Name, f => f.Label);
+            var transfer = await db.Set<Transfers.CallTransfer>().AsNoTracking().FirstOrDefaultAsync(t => t.CallId == call.Id, ct);
             var email = templates.Render("summary", new
             {
+                // Whether the caller was put through to the owner, and how long they held for them (never billed).
+                Transfer = transfer is null ? null : Infrastructure.JsonConventions.Name(transfer.State),
+                TransferHoldSeconds = transfer?.HoldSeconds,
                 BusinessName = business.Name,
                 call.CallerNumber,
                 CalledAt = business.LocalTime(call.ReceivedAt),

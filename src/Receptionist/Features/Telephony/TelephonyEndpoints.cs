@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Polly;
+using Receptionist.Features.Transfers;
 
 namespace Receptionist.Features.Telephony;
 
@@ -18,7 +19,8 @@ public static class TelephonyEndpoints
 
     public static IEndpointRouteBuilder MapTelephony(this IEndpointRouteBuilder app)
     {
-        app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature().MapTwilioCallWebhooks();
+        app.MapGroup("/telephony/twilio").WithTags("Telephony").RequireTwilioSignature().MapTwilioCallWebhooks()
+            .MapTransferWebhooks();
         return app;
     }
 }

@@ -45,6 +45,20 @@ public static class TwiML
 
     public static XElement Number(string e164) => Verb("Number", e164);
 
+    /// <summary>Inside Dial: a named conference room. Without <paramref name="startConferenceOnEnter"/> the participant
+    /// waits (hearing Twilio's hold music) until one who starts it joins; with <paramref name="endConferenceOnExit"/>
+    /// their leaving ends it for everyone.</summary>
+    public static XElement Conference(string name, bool? startConferenceOnEnter = null, bool? endConferenceOnExit = null,
+        bool? beep = null) =>
+        Verb("Conference", name, ("startConferenceOnEnter", startConferenceOnEnter), ("endConferenceOnExit", endConferenceOnExit),
+            ("beep", beep));
+
+    /// <summary>Collects keypresses while <paramref name="prompt"/> plays; <paramref name="action"/> gets Digits. With no
+    /// input before <paramref name="timeout"/> seconds, the verbs after it run.</summary>
+    public static XElement Gather(XElement prompt, int numDigits, Uri action, int? timeout = null) =>
+        new("Gather", new XAttribute("input", "dtmf"), new XAttribute("numDigits", Format(numDigits)),
+            new XAttribute("action", Format(action)), timeout is null ? null : new XAttribute("timeout", Format(timeout)), prompt);
+
     /// <summary>Inside Dial: bridges to the caller at the head of the queue; <paramref name="url"/> is played to that
     /// caller just before the bridge and may answer TwiML.</summary>
     public static XElement Queue(string name, Uri? url = null) => Verb("Queue", name, ("url", url));

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Receptionist.Features.Blocking;
 using Receptionist.Features.Businesses;
 using Receptionist.Features.Calls;
+using Receptionist.Features.Queue;
 using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Telephony;
@@ -37,8 +39,8 @@ public static class TwilioCallWebhooks
     public static string FallbackPath(Guid callId) => $"/telephony/twilio/fallback?call={callId}";
 
     static async Task<TwiMLResponse> IncomingCall(TwilioVoiceRequest request, CallFlow calls, CallScreen screen,
-        ITelephonyProvider telephony, IOptions<AppOptions> app, IOptions<BlockingOptions> blocking, ILogger<CallFlow> logger,
-        CancellationToken ct)
+        ITelephonyProvider telephony, IOptions<AppOptions> app, IOptions<BlockingOptions> blocking, IOptions<RoutingOptions> routing,
+        ILogger<CallFlow> logger, CancellationToken ct)
     {
         var incoming = new IncomingCall(request.CallSid, request.From, request.To, request.ForwardedFrom);
         // Blocked callers first: they are recorded as blocked and never reach the queue (Features/Blocking).
@@ -48,7 +50,7 @@ public static class TwilioCallWebhooks
         switch (decision)
         {
             case IncomingDecision.Queue queue:
-                return Enqueue(queue.CallId, app.Value);
+                return await OfferOrEnqueueAsync(queue.CallId, calls, app.Value, routing.Value, ct);
             case IncomingDecision.Fallback fallback:
                 return Fallback(fallback.CallId, fallback.Plan, app.Value);
             case IncomingDecision.ForwardingConfirmed confirmed:
@@ -62,11 +64,16 @@ public static class TwilioCallWebhooks
         }
     }
 
-    static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
+    static async Task<NoContent> CallStatusChanged(TwilioVoiceRequest request, CallFlow calls, Transfers.TransferFlow transfers,
+        CancellationToken ct)
     {
         if (request.CallStatus is "completed" or "failed" or "busy" or "no-answer" or "canceled")
+        {
             await calls.CallEndedAsync(request.CallSid, request.Timestamp,
                 providerFailed: request.CallStatus is "failed" or "busy" or "no-answer", ct);
+            // The owner's leg of a transfer, or a caller holding for the owner, reports here too.
+            await transfers.LegEndedAsync(request.CallSid, ct);
+        }
         return TypedResults.NoContent();
     }
 
@@ -87,17 +94,41 @@ public static class TwilioCallWebhooks
     static async Task<TwiMLResponse> SendToFallback(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct) =>
         await calls.FallbackPlanAsync(call, ct) is { } plan ? Fallback(call, plan, app.Value) : TwiML.Response(TwiML.Hangup());
 
-    static async Task<TwiMLResponse> BridgeToOperator(Guid call, CallFlow calls, IOptions<AppOptions> app, CancellationToken ct)
+    static async Task<TwiMLResponse> BridgeToOperator(Guid call, CallFlow calls, IOptions<AppOptions> app,
+        IOptions<RoutingOptions> routing, CancellationToken ct)
     {
         var (operatorId, waiting) = await calls.BridgeAsync(call, ct);
         if (operatorId is null)
-            // Claimed no longer: waiting again (the caller queues), or over (a late repeat: nothing to do).
-            return waiting ? Enqueue(call, app.Value) : TwiML.Response(TwiML.Hangup());
-        return TwiML.Response(TwiML.Dial(
-            TwiML.Client(TwilioProvider.OperatorIdentity(operatorId.Value), statusCallback: app.Value.Url($"/telephony/twilio/operator-leg?call={call}")),
-            timeout: CallFlow.OperatorRingSeconds, answerOnBridge: true,
-            action: app.Value.Url($"/telephony/twilio/dial-result?call={call}")));
+            // Claimed no longer: waiting again (offered to the next operator, or queued), or over (a late repeat).
+            return waiting ? await OfferOrEnqueueAsync(call, calls, app.Value, routing.Value, ct) : TwiML.Response(TwiML.Hangup());
+        return DialOperator(call, operatorId.Value, app.Value, routing.Value);
     }
+
+    /// <summary>
+    /// A caller who is to wait goes straight to the best free operator when there is one (no queue hop, no added wait);
+    /// otherwise into the queue, whence routing offers the call as soon as someone is free.
+    /// </summary>
+    static async Task<TwiMLResponse> OfferOrEnqueueAsync(Guid call, CallFlow calls, AppOptions app, RoutingOptions routing,
+        CancellationToken ct)
+    {
+        if (!routing.Push)
+            return Enqueue(call, app);
+        if (await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
+            return DialOperator(call, offer.OperatorId, app, routing);
+        // A router pass (woken by an operator just freed) may have offered this very call a moment earlier: then this
+        // answer dials that operator rather than queueing the caller for the router's redirect.
+        var (offeredTo, _) = await calls.BridgeAsync(call, ct);
+        return offeredTo is { } operatorId ? DialOperator(call, operatorId, app, routing) : Enqueue(call, app);
+    }
+
+    /// <summary>Rings the operator's console for as long as an offer lasts. The reports name the operator, so a late one
+    /// about an earlier offer of the same call never moves a later one.</summary>
+    static TwiMLResponse DialOperator(Guid call, Guid operatorId, AppOptions app, RoutingOptions routing) =>
+        TwiML.Response(TwiML.Dial(
+            TwiML.Client(TwilioProvider.OperatorIdentity(operatorId),
+                statusCallback: app.Url($"/telephony/twilio/operator-leg?call={call}&operator={operatorId}")),
+            timeout: Math.Min(routing.OfferSeconds, CallFlow.OperatorRingSeconds), answerOnBridge: true,
+            action: app.Url($"/telephony/twilio/dial-result?call={call}&operator={operatorId}")));
 
     static async Task<NoContent> OperatorLegAnswered(Guid call, TwilioVoiceRequest request, CallFlow calls, CancellationToken ct)
     {
@@ -110,12 +141,15 @@ public static class TwilioCallWebhooks
     /// The operator's dial ended: connected, it proves the conversation (even when the leg's own report was lost) and
     /// the call is over; unanswered, the caller queues again, unless they hung up meanwhile.
     /// </summary>
-    static async Task<TwiMLResponse> OperatorDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
-        IOptions<AppOptions> app, CancellationToken ct)
+    static async Task<TwiMLResponse> OperatorDialEnded(Guid call, [FromQuery(Name = "operator")] Guid? operatorId,
+        TwilioVoiceRequest request, CallFlow calls, IOptions<AppOptions> app, IOptions<RoutingOptions> routing, CancellationToken ct)
     {
-        var verdict = await calls.DialEndedAsync(call, connected: request.DialCallStatus is "completed" or "answered",
+        var verdict = await calls.DialEndedAsync(call, operatorId, connected: request.DialCallStatus is "completed" or "answered",
             request.DialCallDuration, callerGone: request.CallStatus is "completed" or "canceled", ct);
-        return verdict == DialVerdict.Requeue ? Enqueue(call, app.Value) : TwiML.Response(TwiML.Hangup());
+        // Not answered: offered to the next operator at once, keeping its place and its wait.
+        return verdict == DialVerdict.Requeue
+            ? await OfferOrEnqueueAsync(call, calls, app.Value, routing.Value, ct)
+            : TwiML.Response(TwiML.Hangup());
     }
 
     static async Task<TwiMLResponse> BackupDialEnded(Guid call, TwilioVoiceRequest request, CallFlow calls,
@@ -144,7 +178,7 @@ public static class TwilioCallWebhooks
                 action: app.Url($"/telephony/twilio/backup-result?call={call}")))
             : Voicemail(call, plan, app);
 
-    static TwiMLResponse Voicemail(Guid call, FallbackPlan plan, AppOptions app)
+    internal static TwiMLResponse Voicemail(Guid call, FallbackPlan plan, AppOptions app)
     {
         var english = plan.Language.StartsWith("en", StringComparison.Ordinal);
         var prompt = english

@@ -31,6 +31,9 @@ public sealed record TwilioVoiceRequest(string CallSid, string AccountSid, strin
     public string? DialCallSid { get; init; }
     public int? DialCallDuration { get; init; }
 
+    // Gather action: the keys pressed.
+    public string? Digits { get; init; }
+
     // Record action.
     public string? RecordingUrl { get; init; }
     public string? RecordingSid { get; init; }
@@ -66,6 +69,7 @@ public sealed record TwilioVoiceRequest(string CallSid, string AccountSid, strin
             DialCallStatus = Optional(nameof(DialCallStatus)),
             DialCallSid = Optional(nameof(DialCallSid)),
             DialCallDuration = Number(nameof(DialCallDuration)),
+            Digits = Optional(nameof(Digits)),
             RecordingUrl = Optional(nameof(RecordingUrl)),
             RecordingSid = Optional(nameof(RecordingSid)),
             RecordingDuration = Number(nameof(RecordingDuration)),

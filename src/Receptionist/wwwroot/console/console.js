@@ -1,7 +1,6 @@
 import { api, ApiError, bindSignIn, signOut, $, show, showError } from '/shared/api.js';
-import { connectSoftphone, disconnectSoftphone } from '/console/softphone.js';
-
-const presenceLabels = { available: 'Доступен', offline: 'Не в сети', busy: 'На звонке', wrapUp: 'Итоги звонка' };
+import { t } from '/shared/i18n.js';
+import { connectSoftphone, disconnectSoftphone, answerRinging, rejectRinging } from '/console/softphone.js';
 const callOutcomes = { answered: 'Отвечен', abandoned: 'Не дождался', overflowed: 'Переведён на автоответчик', notLive: 'Не подключён', failed: 'Сбой связи' };
 
 let events = null;
@@ -9,6 +8,10 @@ let queue = new Map();   // callId → waiting call, with seenAt: when (by this 
 let replay = null;       // events that arrive while the queue is being fetched, applied again over the answer
 let fetches = 0;
 let call = null;         // the call being handled
+let offer = null;        // the call ringing in this console: { callId, until } (until by this page's clock)
+let stateSince = performance.now();  // when the operator's present state began, by this page's clock
+let offerSeconds = 15;
+let takingByHand = false;
 
 async function start() {
   let presence;
@@ -25,9 +28,11 @@ async function start() {
   show($('#auth'), false);
   show($('#presence-bar'), true);
   show($('#queue-panel'), true);
-  renderPresence(presence.state);
+  offerSeconds = presence.offerSeconds;
+  renderPresence(presence.state, presence.reason, presence.updatedAt);
   listen();
-  connectSoftphone(renderSoftphone);
+  connectSoftphone(renderSoftphone, () => takingByHand || call !== null);
+  if (presence.state === 'offered') return showOffer();
   // After a reload, the call in progress (or owing its summary) comes back as it was.
   const current = await api('GET', '/api/console/calls/current');
   if (current) renderCall(current);
@@ -56,6 +61,16 @@ function listen() {
   events?.close();
   events = new EventSource('/api/console/events');
   for (const type of ['ready', 'resync']) events.addEventListener(type, loadQueue);
+  // The operator's own state, from whichever instance or console changed it: an offer rings, wrap-up ends, away.
+  events.addEventListener('presence', event => {
+    const change = JSON.parse(event.data);
+    renderPresence(change.state, change.reason);
+    if (change.state === 'offered') showOffer();
+    else hideOffer();
+    if (call && change.state === 'wrapUp' && !$('#transfer-state').hidden)
+      $('#transfer-state').textContent = t('routing.transfer.connected');
+    if (change.state === 'busy' && !call) api('GET', '/api/console/calls/current').then(current => current && renderCall(current));
+  });
   events.addEventListener('queue', event => {
     const change = JSON.parse(event.data);
     replay?.push(change);
@@ -110,21 +125,107 @@ function renderQueue() {
 
 const duration = seconds => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 
-function renderPresence(state) {
-  $('#presence').textContent = presenceLabels[state] ?? state;
-  $('#presence').classList.toggle('live', state === 'available');
+// The state and how long the operator has been in it; the timer counts on this page's clock from the moment it heard.
+function renderPresence(state, reason, since) {
+  if ($('#presence').dataset.state !== state || since)
+    stateSince = performance.now() - (since ? Math.max(0, Date.now() - Date.parse(since)) : 0);
+  $('#presence').textContent = t(`state.${state}`);
   $('#presence').dataset.state = state;
+  $('#presence-timer').dataset.state = state;
+  $('#presence-reason').textContent = reason ? t(`routing.reason.${reason}`) : '';
+  show($('#presence-reason'), !!reason);
+  renderTimers();
 }
 
-async function setPresence(state) {
+function renderTimers() {
+  $('#presence-timer').textContent = duration(Math.floor((performance.now() - stateSince) / 1000));
+  if (offer) $('#offer-countdown').textContent =
+    t('routing.offer.countdown', { seconds: Math.max(0, Math.ceil((offer.until - performance.now()) / 1000)) });
+}
+
+// An offer: the business to answer for, the caller, the greeting to say, a countdown and a ring until answered.
+async function showOffer() {
+  const offered = await api('GET', '/api/console/calls/current');
+  if (!offered || call) return;
+  if (offer?.callId !== offered.callId) offer = { callId: offered.callId, until: performance.now() + offerSeconds * 1000 };
+  $('#offer-business').textContent = offered.businessName;
+  $('#offer-caller').textContent = offered.callerNumber;
+  $('#offer-greeting').textContent = offered.scenario?.greeting ?? '';
+  show($('#offer-error'), false);
+  show($('#offer'), true);
+  renderTimers();
+  ring(true);
+  $('#answer-offer').focus();
+}
+
+function hideOffer() {
+  offer = null;
+  ring(false);
+  show($('#offer'), false);
+}
+
+async function answerOffer() {
+  if (!offer) return;
+  if (!answerRinging()) return showError($('#offer-error'), new Error(t('routing.offer.noSoftphone')));
+  ring(false);
+}
+
+async function declineOffer() {
+  if (!offer) return;
+  const { callId } = offer;
+  rejectRinging();
   try {
-    renderPresence((await api('PUT', '/api/console/presence', { state })).state);
+    await api('POST', `/api/console/calls/${callId}/decline`);
+    hideOffer();
+  } catch (error) {
+    if (error.status === 404 || error.status === 409) { hideOffer(); return; }
+    showError($('#offer-error'), error);
+  }
+}
+
+// A ring tone made in the page (no audio file): two tones, one second on, two off, while an offer rings.
+let audio = null, ringTimer = null;
+function ring(on) {
+  clearInterval(ringTimer);
+  ringTimer = null;
+  if (!on) return;
+  audio ??= new AudioContext();
+  const burst = () => {
+    for (const frequency of [440, 480]) {
+      const oscillator = audio.createOscillator(), gain = audio.createGain();
+      gain.gain.value = 0.05;
+      oscillator.frequency.value = frequency;
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start();
+      oscillator.stop(audio.currentTime + 1);
+    }
+  };
+  burst();
+  ringTimer = setInterval(burst, 3000);
+}
+
+// Hands the caller to the owner: warm (they hold while the owner hears who is calling and presses 1) or cold.
+async function transfer(mode) {
+  if (!call) return;
+  show($('#transfer-error'), false);
+  try {
+    await api('POST', `/api/console/calls/${call.callId}/transfer`, { mode });
+    $('#transfer-state').textContent = t(`routing.transfer.${mode === 'warm' ? 'ringing' : 'sent'}`);
+    show($('#transfer-state'), true);
+  } catch (error) { showError($('#transfer-error'), error); }
+}
+
+async function setPresence(state, reason) {
+  try {
+    const presence = await api('PUT', '/api/console/presence', reason ? { state, reason } : { state });
+    renderPresence(presence.state, presence.reason);
     show($('#queue-error'), false);
   } catch (error) { showError($('#queue-error'), error); }
 }
 
 async function takeCall() {
   if (call) return;
+  takingByHand = true;
   try {
     const claimed = await api('POST', '/api/console/calls/next');
     if (!claimed) return showError($('#queue-error'), new Error('Сейчас никто не ждёт.'));
@@ -133,11 +234,17 @@ async function takeCall() {
     renderCall(claimed);
   } catch (error) {
     showError($('#queue-error'), error.status === 409 ? new Error('Сначала отметьте себя как «Доступен».') : error);
+  } finally {
+    // The bridged call rings within moments of the claim; later rings are offers.
+    setTimeout(() => { takingByHand = false; }, 10_000);
   }
 }
 
 function renderCall(claimed) {
+  hideOffer();
   call = claimed;
+  show($('#transfer-state'), false);
+  show($('#transfer-error'), false);
   show($('#done'), false);
   show($('#summary-error'), false);
   $('#call-business').textContent = claimed.businessName;
@@ -227,10 +334,17 @@ bindSignIn(start, 'Неверный email или пароль.');
 $('#sign-out').addEventListener('click', async () => { await signOut(); call = null; showAuth(); });
 $('#go-available').addEventListener('click', () => setPresence('available'));
 $('#go-offline').addEventListener('click', () => setPresence('offline'));
+$('#go-away').addEventListener('click', () => setPresence('away', 'break'));
+$('#answer-offer').addEventListener('click', answerOffer);
+$('#transfer-warm').addEventListener('click', () => transfer('warm'));
+$('#transfer-cold').addEventListener('click', () => transfer('cold'));
+$('#decline-offer').addEventListener('click', declineOffer);
 $('#take-call').addEventListener('click', takeCall);
 $('#summary-form').addEventListener('submit', event => { event.preventDefault(); submitSummary(); });
 
-// Keyboard: N takes the next call (any layout: the key, not the letter), Ctrl+Enter sends the summary.
+// Keyboard (any layout: the key, not the letter): N takes the next call, A answers and D declines an offer, T transfers
+// the call to the owner (warm),
+// Ctrl+Enter sends the summary.
 document.addEventListener('keydown', event => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey) && call) {
     event.preventDefault();
@@ -238,11 +352,23 @@ document.addEventListener('keydown', event => {
     return;
   }
   const typing = event.target.closest?.('input, textarea, select');
+  const plain = !typing && !event.ctrlKey && !event.altKey && !event.metaKey;
+  if (call && plain && event.code === 'KeyT') {
+    event.preventDefault();
+    transfer('warm');
+    return;
+  }
+  if (offer && plain && (event.code === 'KeyA' || event.code === 'KeyD')) {
+    event.preventDefault();
+    if (event.code === 'KeyA') answerOffer();
+    else declineOffer();
+    return;
+  }
   if (event.code === 'KeyN' && !typing && !event.ctrlKey && !event.altKey && !event.metaKey && !$('#queue-panel').hidden) {
     event.preventDefault();
     takeCall();
   }
 });
 
-setInterval(renderQueue, 1000);
+setInterval(() => { renderQueue(); renderTimers(); }, 1000);
 start();

@@ -1,12 +1,16 @@
-// Registers this console with Twilio, so that a claimed caller, bridged to <Client>operator-…</Client>, rings here and
-// is answered at once: the operator asked for the call by taking it. Without API key settings the server answers
-// 503 and the console works as before (the operator sees the softphone is off).
+// Registers this console with Twilio, so that a caller bridged to <Client>operator-…</Client> rings here. A call the
+// operator took by hand is answered at once (they asked for it); an offer pushed by routing rings until the operator
+// answers or declines it. Without API key settings the server answers 503 and the softphone shows as off.
 import { api, ApiError } from '/shared/api.js';
 
 const sdk = '/vendor/twilio-voice-sdk/twilio.min.js';
 let device = null;
+let ringing = null;   // an offered call not yet answered
+let stateChanged = () => {};
 
-export async function connectSoftphone(onState) {
+/// <param name="answersAtOnce">Asked when a call rings: true when the operator took it by hand.</param>
+export async function connectSoftphone(onState, answersAtOnce) {
+  stateChanged = onState;
   try {
     const token = await api('GET', '/api/console/voice-token');
     await loadScript(sdk);
@@ -16,13 +20,32 @@ export async function connectSoftphone(onState) {
     device.on('tokenWillExpire', async () => device.updateToken((await api('GET', '/api/console/voice-token')).token));
     device.on('incoming', incoming => {
       incoming.on('disconnect', () => onState('ready'));
-      incoming.accept();
-      onState('talking');
+      if (answersAtOnce()) {
+        incoming.accept();
+        onState('talking');
+        return;
+      }
+      ringing = incoming;
+      for (const ended of ['cancel', 'reject', 'disconnect']) incoming.on(ended, () => { if (ringing === incoming) ringing = null; });
     });
     await device.register();
   } catch (error) {
     onState(error instanceof ApiError && error.status === 503 ? 'off' : 'error');
   }
+}
+
+/// False when nothing rings in this browser (no softphone, or the offer's call has not reached it).
+export function answerRinging() {
+  if (!ringing) return false;
+  ringing.accept();
+  ringing = null;
+  stateChanged('talking');
+  return true;
+}
+
+export function rejectRinging() {
+  ringing?.reject();
+  ringing = null;
 }
 
 export function disconnectSoftphone() {

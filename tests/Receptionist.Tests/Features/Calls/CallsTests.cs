@@ -252,8 +252,10 @@ public sealed class CallsTests(CallsApp app) : IClassFixture<CallsApp>
 
         Assert.Equal("Enqueue", again.Elements().Single().Name.LocalName);
         Assert.Equal("Waiting", await StatusOf(sid));
+        // A miss counts (two in a row set the operator away); one leaves them available.
         var presence = await operatorClient.GetFromJsonAsync<JsonElement>("/api/console/presence", Ct);
-        Assert.Equal("offline", presence.GetProperty("state").GetString());
+        Assert.Equal("available", presence.GetProperty("state").GetString());
+        Assert.Equal(1, presence.GetProperty("missedOffers").GetInt32());
     }
 
     [Fact]

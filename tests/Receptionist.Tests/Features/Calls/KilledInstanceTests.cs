@@ -62,6 +62,8 @@ public sealed class ProcessInstance : IAsyncDisposable
             ["Twilio__ApiBaseUrl"] = twin.Twilio.BaseUrl,
             ["App__PublicBaseUrl"] = TelephonyApp.PublicBaseUrl,
             ["Calls__ReconcileInterval"] = "01:00:00",
+            // The steps here are claims by hand, as in the in-process twin (CallsApp).
+            ["Routing__Push"] = "false",
             ["Smtp__PickupDirectory"] = mail,
             ["Logging__LogLevel__Default"] = "Warning",
         })

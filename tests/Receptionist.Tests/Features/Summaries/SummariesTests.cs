@@ -284,6 +284,9 @@ public sealed class SummaryEmailTemplateTests
         OperatorName = "Мария",
         English = english,
         BlockUrl = (string?)null,
+        // No transfer to the owner on this call (Features/Transfers).
+        Transfer = (string?)null,
+        TransferHoldSeconds = (int?)null,
     };
 
     [Fact]

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.Extensions.Primitives;
+using Npgsql;
+using Receptionist.Features.Telephony;
+
+/// <summary>
+/// Push routing: the time from the incoming-call webhook to the offer reaching an available operator, with 100 operators
+/// available and calls arriving at a fixed rate (open loop). A call offered by its own webhook reaches the operator when
+/// the webhook answers with the Dial to their console; a call that had to queue reaches one when the router redirects
+/// it (the far end records when). Each offer then ends as Twilio would report a caller hanging up while it rang, which
+/// frees the operator, so the pool stays near 100.
+/// </summary>
+static class RoutingBench
+{
+    /// <summary>When the far end received a redirect of each call (Stopwatch timestamps), by call sid.</summary>
+    public static readonly ConcurrentDictionary<string, long> Redirected = new();
+
+    public static async Task RunAsync(HttpClient http, string connectionString, string line, string authToken, string publicBaseUrl,
+        int calls, int perSecond, Func<string, string, Task<string>> token)
+    {
+        const int Operators = 100;
+        var admin = new HttpClient { BaseAddress = http.BaseAddress };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", await token(BenchApp.AdminEmail, BenchApp.AdminPassword));
+        for (var i = 0; i < Operators; i++)
+            (await admin.PostAsJsonAsync("/api/admin/staff", new
+            {
+                email = $"router-{i}@bench.example", password = "operator-password-1", displayName = $"Оператор {i}", role = "Operator",
+            })).EnsureSuccessStatusCode();
+        await using (var data = NpgsqlDataSource.Create(connectionString))
+        await using (var available = data.CreateCommand("""
+            UPDATE operator_presence SET state = 'Available', updated_at = now() - interval '1 hour'
+            WHERE operator_id IN (SELECT id FROM users WHERE email LIKE 'router-%@bench.example')
+            """))
+            await available.ExecuteNonQueryAsync();
+
+        var webhook = new HttpClient { BaseAddress = http.BaseAddress };
+        async Task<XElement> Signed(string pathAndQuery, Dictionary<string, string> form)
+        {
+            var signature = TwilioSignature.Compute(authToken, publicBaseUrl + pathAndQuery,
+                form.Select(f => new KeyValuePair<string, StringValues>(f.Key, f.Value)));
+            using var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new FormUrlEncodedContent(form) };
+            request.Headers.Add("X-Twilio-Signature", signature);
+            using var response = await webhook.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+            return XDocument.Parse(await response.Content.ReadAsStringAsync()).Root!;
+        }
+        Dictionary<string, string> Form(string sid, int n, params (string, string)[] fields)
+        {
+            var form = new Dictionary<string, string>
+            {
+                ["CallSid"] = sid, ["AccountSid"] = "ACbench", ["From"] = $"+7916{4_000_000 + n}", ["To"] = line,
+                ["CallStatus"] = "ringing", ["Direction"] = "inbound",
+            };
+            foreach (var (key, value) in fields)
+                form[key] = value;
+            return form;
+        }
+
+        var queued = 0;
+        // One call: the time until the offer reached an operator, then the caller hangs up while it rings.
+        async Task<TimeSpan> OfferOne(int n)
+        {
+            var sid = $"CA{Guid.NewGuid():N}";
+            var started = Stopwatch.GetTimestamp();
+            var twiml = await Signed("/telephony/twilio/voice", Form(sid, n));
+            TimeSpan offered;
+            if (twiml.Element("Dial") is null)
+            {
+                Interlocked.Increment(ref queued);
+                var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
+                long at;
+                while (!Redirected.TryGetValue(sid, out at))
+                {
+                    if (Stopwatch.GetTimestamp() > deadline)
+                    {
+                        await using var data = NpgsqlDataSource.Create(connectionString);
+                        await using var states = data.CreateCommand(
+                            "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, max(offerable_at)::text o FROM operator_presence GROUP BY 1, 2) s");
+                        await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
+                        throw new TimeoutException($"Call {sid} was never offered (operators {await states.ExecuteScalarAsync()}; call {await call.ExecuteScalarAsync()}).");
+                    }
+                    await Task.Delay(1);
+                }
+                offered = Stopwatch.GetElapsedTime(started, at);
+                twiml = await Signed(BridgePath(sid), Form(sid, n, ("CallStatus", "in-progress")));
+            }
+            else
+                offered = Stopwatch.GetElapsedTime(started);
+            var action = new Uri(twiml.Element("Dial")!.Attribute("action")!.Value).PathAndQuery;
+            await Signed(action, Form(sid, n, ("CallStatus", "completed"), ("DialCallStatus", "canceled")));
+            return offered;
+        }
+
+        string BridgePath(string sid) => RedirectUrls.TryGetValue(sid, out var url) ? new Uri(url).PathAndQuery : throw new InvalidOperationException();
+
+        for (var i = 0; i < 100; i++)
+            await OfferOne(i);
+        queued = 0;
+        var started = Stopwatch.GetTimestamp();
+        var pending = new List<Task<TimeSpan>>();
+        for (var i = 0; i < calls; i++)
+        {
+            var due = TimeSpan.FromSeconds((double)i / perSecond) - Stopwatch.GetElapsedTime(started);
+            if (due > TimeSpan.Zero)
+                await Task.Delay(due);
+            var n = i;
+            pending.Add(Task.Run(() => OfferOne(n)));
+        }
+        var samples = (await Task.WhenAll(pending)).Select(t => t.TotalMilliseconds).Order().ToList();
+        double Percentile(double p) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(p * samples.Count) - 1)];
+        Console.WriteLine($"{$"webhook → offer, {perSecond} calls/s, {Operators} operators",-60} p50 {Percentile(0.50),6:0.0} ms   p99 {Percentile(0.99),6:0.0} ms   max {samples[^1],6:0.0} ms   ({calls} calls, {queued} queued first)");
+    }
+
+    /// <summary>The instructions each redirect asked for, by call sid.</summary>
+    public static readonly ConcurrentDictionary<string, string> RedirectUrls = new();
+}

@@ -99,7 +99,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     static readonly string Sums = string.Join(", ", SumsOverCalls.Select(s => $"{s.Sql} AS {s.Column}"));
     static readonly string SumColumns = string.Join(", ", SumsOverCalls.Select(s => s.Column));
     static readonly string SumsOfParts = string.Join(", ", SumsOverCalls.Select(s =>
-        $"sum({s.Column})::{(s.Column.EndsWith("_seconds") ? "float8" : "bigint")} AS {s.Column}"));
+        $"COALESCE(sum({s.Column}), 0)::{(s.Column.EndsWith("_seconds") ? "float8" : "bigint")} AS {s.Column}"));
 
     /// <summary>An operator's seconds in each state, over spans of <c>state</c> and <c>seconds</c>. Ringing with an offer
     /// is time available (ready for a call); away and offline are neither.</summary>

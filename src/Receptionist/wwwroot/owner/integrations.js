@@ -273,8 +273,8 @@ async function open() {
   await Promise.all([renderBlocked(), renderTelegram(), renderWebhooks(), renderApiKeys(), renderDigest()]);
 }
 
+// Shown by the owner page once someone is signed in (owner.js), like every other section.
 $('#integrations').innerHTML = markup;
-show($('#integrations'), true);
 wireForms();
 translate($('#integrations'));
 $('#integrations-open').addEventListener('click', () => open().catch(error => {

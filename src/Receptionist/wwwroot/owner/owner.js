@@ -34,7 +34,7 @@ async function start() {
 
 function showAuth() {
   show($('#auth'), true);
-  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#dashboard', '#calls', '#billing', '#sign-out']) show($(id), false);
+  for (const id of ['#profile', '#forwarding', '#scenario', '#status', '#service', '#dashboard', '#calls', '#billing', '#integrations', '#sign-out']) show($(id), false);
 }
 
 bindSignIn(start, t('common.badCredentials'));
@@ -112,7 +112,7 @@ async function render() {
     $('#backup-number').value = business.backupNumber ?? '';
     $('#fallback').value = business.fallback;
   }
-  for (const id of ['#forwarding', '#scenario', '#status', '#calls']) show($(id), !!business);
+  for (const id of ['#forwarding', '#scenario', '#status', '#calls', '#integrations']) show($(id), !!business);
   if (!business) return;
   await Promise.all([renderForwarding(), renderScenario(), renderStatus(), renderCalls(business), renderBilling(business), renderMetrics(business), renderDashboard(business)]);
 }

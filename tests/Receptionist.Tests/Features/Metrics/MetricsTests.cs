@@ -115,6 +115,18 @@ public sealed class MetricsTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task APeriodWithoutCallsHasZerosAndNoRatios()
+    {
+        var business = await app.NewBusinessAsync(live: false);
+        var owner = await business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{business.Id}/metrics?from=2024-01-01T00:00:00Z&to=2024-01-31T00:00:00Z", Ct);
+        Assert.Equal(0, owner.GetProperty("offered").GetInt32());
+        Assert.Equal(JsonValueKind.Null, owner.GetProperty("serviceLevel").ValueKind);
+        Assert.Equal(JsonValueKind.Null, owner.GetProperty("waitP50Seconds").ValueKind);
+        var admin = await (await app.AdminAsync()).GetFromJsonAsync<JsonElement>("/api/admin/metrics?from=2024-02-01&to=2024-02-02", Ct);
+        Assert.Equal(0, admin.GetProperty("answered").GetInt32());
+    }
+
+    [Fact]
     public async Task AnOwnerSeesTheirBusinessDaysInItsOwnTimeZoneAndACallOverMidnightCountsOnTheDayItCame()
     {
         var business = await app.NewBusinessAsync(live: false, profile: new

@@ -116,6 +116,17 @@ public static class ProblemTexts
         T("scenarioUnusable", @"The scenario cannot be used\.", "Сценарий нельзя использовать."),
         T("tooManyPreviews", @"Too many previews are rendering right now; try again in a moment\.", "Слишком много предпросмотров сразу; повторите через мгновение."),
         T("serverError", @"An error occurred while processing your request\.", "Что-то пошло не так на нашей стороне. Попробуйте ещё раз."),
+
+        // Transfers to the owner (the console).
+        T("cannotTransfer", @"Cannot transfer", "Перевести звонок нельзя."),
+        T("transferFailed", @"Transfer failed", "Перевод не удался."),
+        T("transferProviderFailed", @"The provider could not place the transfer; you are back with the caller\.",
+            "Телефония не смогла перевести звонок; вы снова с клиентом."),
+        T("transferNotOnCall", @"Only a call you are talking on can be transferred\.", "Перевести можно только звонок, на котором вы сейчас говорите."),
+        T("transferInProgress", @"This call is already being transferred\.", "Этот звонок уже переводится."),
+        T("noTransferNumber", @"The business has no transfer number\.", "У компании не указан номер для перевода."),
+        T("transferOutsideHours", @"The business does not take transfers at this hour\.", "Сейчас компания не принимает переводы."),
+        T("coldTransferNotAllowed", @"The business does not allow cold transfers\.", "Компания не разрешает переводить звонки без представления."),
     ];
 
     /// <summary>A Russian title by status, for a problem whose text is not listed.</summary>

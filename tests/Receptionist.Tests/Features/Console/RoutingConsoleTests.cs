@@ -85,6 +85,6 @@ public sealed class RoutingConsoleTests(RoutingConsoleApp app, Browser browser) 
         // (Not while typing in a summary field: focus leaves the field first.)
         await page.Locator("#transfer-warm").FocusAsync();
         await page.Keyboard.PressAsync("t");
-        await Assertions.Expect(page.Locator("#transfer-error")).ToContainTextAsync("transfer number");
+        await Assertions.Expect(page.Locator("#transfer-error")).ToContainTextAsync("номер для перевода");
     }
 }

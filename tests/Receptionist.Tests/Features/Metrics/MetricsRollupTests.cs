@@ -71,12 +71,15 @@ public sealed class MetricsRollupTests(CallsApp app) : IClassFixture<CallsApp>
             new FixedCall(60, "Answered", Wait: 25.7, Talk: 200, WrapUp: 10, Caller: once, Operator: boris),
             new FixedCall(104_400, "Answered", Wait: 18, Talk: 45, WrapUp: 12, Operator: anna));
         await FixedCall.InsertAsync(app, garage.Id, now.AddSeconds(-1), new FixedCall(0, "Abandoned", EndedAfter: 0.5));
-        // Anna's spans cross hours; Boris has been available for two hours and still is.
+        // Anna's spans cross hours; Boris has been available for two hours and still is (his presence moves, so the
+        // trigger closes his open span and opens this one).
         await app.ScalarAsync<object>("""
             INSERT INTO operator_state_intervals (operator_id, state, started_at, ended_at) VALUES
-                ($1, 'Available', $3, $4), ($1, 'Busy', $4, $5), ($1, 'WrapUp', $5, $6), ($2, 'Available', $7, NULL)
-            """, anna, boris, start.AddMinutes(-15).UtcDateTime, start.AddMinutes(70).UtcDateTime,
-            start.AddMinutes(80).UtcDateTime, start.AddMinutes(81).UtcDateTime, now.AddHours(-2).UtcDateTime);
+                ($1, 'Available', $2, $3), ($1, 'Busy', $3, $4), ($1, 'WrapUp', $4, $5)
+            """, anna, start.AddMinutes(-15).UtcDateTime, start.AddMinutes(70).UtcDateTime,
+            start.AddMinutes(80).UtcDateTime, start.AddMinutes(81).UtcDateTime);
+        await app.ScalarAsync<object>("UPDATE operator_presence SET state = 'Available', updated_at = $2 WHERE operator_id = $1",
+            boris, now.AddHours(-2).UtcDateTime);
 
         var admin = await app.AdminAsync();
         var from = start.AddMinutes(-10);

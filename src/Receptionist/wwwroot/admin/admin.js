@@ -252,8 +252,8 @@ async function loadPool() {
       for (const cell of cells(item)) { const td = tr.insertCell(); if (cell instanceof Node) td.append(cell); else td.textContent = cell; }
       return tr;
     }));
-    rows('#staff', staff, s => [s.displayName ?? '', s.email, t(`pool.role.${s.role}`),
-      t(s.disabled ? 'pool.disabled' : 'pool.active'), staffActions(s)]);
+    rows('#staff', staff, s => [s.displayName ?? '', s.email, t(`pool.role.${s.role}`), (s.languages ?? []).join(', '),
+      formatNumber(s.trainedBusinessIds?.length ?? 0), t(s.disabled ? 'pool.disabled' : 'pool.active'), staffActions(s)]);
     rows('#lines', lines.filter(l => !l.retiredAt), l => [l.number, l.businessId ?? '—',
       l.businessId ? '' : button(t('pool.retire'), async () => {
         try { await api('DELETE', `/api/admin/lines/${l.id}`); await loadPool(); }

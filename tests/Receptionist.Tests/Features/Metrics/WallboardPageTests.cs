@@ -68,6 +68,7 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
         var row = page.Locator("#staff tr", new() { HasText = email });
         await Assertions.Expect(row).ToContainTextAsync("Оператор");
         await Assertions.Expect(row).ToContainTextAsync("Активна");
+        await Assertions.Expect(row).ToContainTextAsync("ru-RU"); // the languages they answer in
 
         await row.GetByRole(AriaRole.Button, new() { Name = "Отключить" }).ClickAsync();
         await Assertions.Expect(row).ToContainTextAsync("Отключена");

@@ -80,6 +80,7 @@ export default {
   'owner.metricsTitle': 'How your calls were served, last 30 days',
   'pool.staff': 'Operators',
   'pool.languages': 'Languages',
+  'pool.trained': 'Trained for businesses',
   'pool.role': 'Role',
   'pool.lines': 'Receptionist lines',
   'pool.number': 'Number',

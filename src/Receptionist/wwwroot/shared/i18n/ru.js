@@ -80,6 +80,7 @@ export default {
   'owner.metricsTitle': 'Как обслужены ваши звонки за 30 дней',
   'pool.staff': 'Операторы',
   'pool.languages': 'Языки',
+  'pool.trained': 'Обучены для компаний',
   'pool.role': 'Роль',
   'pool.lines': 'Номера-секретари',
   'pool.number': 'Номер',

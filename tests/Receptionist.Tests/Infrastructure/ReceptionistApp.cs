@@ -42,6 +42,8 @@ public class ReceptionistApp(PostgresServer postgres) : WebApplicationFactory<Pr
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
+        // As in Development (dotnet run): a scoped service resolved from the root provider fails here too.
+        builder.UseDefaultServiceProvider(o => o.ValidateScopes = true);
         builder.UseSetting("ConnectionStrings:Default", ConnectionString);
         builder.UseSetting("Admin:Email", AdminEmail);
         builder.UseSetting("Admin:Password", AdminPassword);

@@ -57,3 +57,26 @@ public sealed class AccountEmailSender(AppDbContext db, EmailTemplates templates
     void Add(AppUser user, string template, object model) =>
         db.Add(OutboxMessage.Email(EmailMessage.Create([user.Email!], templates.Render(template, model)), clock.GetUtcNow()));
 }
+
+/// <summary>
+/// What Identity is given as its email sender. MapIdentityApi resolves the sender once, at start, and keeps it for
+/// every request, so it must be a singleton: each email gets a scope of its own (its own database context) and the
+/// scoped <see cref="AccountEmailSender"/> in it.
+/// </summary>
+sealed class IdentityEmailSender(IServiceScopeFactory scopes) : IEmailSender<AppUser>
+{
+    public Task SendConfirmationLinkAsync(AppUser user, string email, string confirmationLink) =>
+        InScopeAsync(sender => sender.SendConfirmationLinkAsync(user, email, confirmationLink));
+
+    public Task SendPasswordResetLinkAsync(AppUser user, string email, string resetLink) =>
+        InScopeAsync(sender => sender.SendPasswordResetLinkAsync(user, email, resetLink));
+
+    public Task SendPasswordResetCodeAsync(AppUser user, string email, string resetCode) =>
+        InScopeAsync(sender => sender.SendPasswordResetCodeAsync(user, email, resetCode));
+
+    async Task InScopeAsync(Func<AccountEmailSender, Task> send)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await send(scope.ServiceProvider.GetRequiredService<AccountEmailSender>());
+    }
+}

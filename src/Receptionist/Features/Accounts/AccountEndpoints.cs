@@ -62,7 +62,7 @@ public static class AccountEndpoints
         services.AddScoped<AccountService>();
         // Identity's confirmation and reset emails, for real (its default sender drops them).
         services.AddScoped<AccountEmailSender>();
-        services.AddScoped<IEmailSender<AppUser>>(sp => sp.GetRequiredService<AccountEmailSender>());
+        services.AddSingleton<IEmailSender<AppUser>, IdentityEmailSender>();
         services.AddSingleton<OwnerEmails>();
         services.AddHostedService<RoleSeeder>();
         return services;

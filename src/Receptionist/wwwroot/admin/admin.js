@@ -1,4 +1,4 @@
-import { api, ApiError, bindSignIn, signOut, $, show, showError } from '/shared/api.js';
+import { api, ApiError, bindSignIn, signOut, $, show, showError, showProblem, clearProblem } from '/shared/api.js';
 import { t, translate, setLanguage, language, formatNumber, formatPercent, formatDuration } from '/shared/i18n.js';
 
 let events = null;
@@ -275,18 +275,18 @@ $('#staff-form').addEventListener('submit', async event => {
       password: $('#staff-password').value, role: $('#staff-role').value,
     });
     event.target.reset();
-    show($('#staff-error'), false);
+    clearProblem(event.target, $('#staff-error'));
     await loadPool();
-  } catch (error) { showError($('#staff-error'), error); }
+  } catch (error) { showProblem(event.target, $('#staff-error'), error); }
 });
 $('#line-form').addEventListener('submit', async event => {
   event.preventDefault();
   try {
     await api('POST', '/api/admin/lines', { number: $('#line-number').value });
     event.target.reset();
-    show($('#line-error'), false);
+    clearProblem(event.target, $('#line-error'));
     await loadPool();
-  } catch (error) { showError($('#line-error'), error); }
+  } catch (error) { showProblem(event.target, $('#line-error'), error); }
 });
 
 bindSignIn(start, t('common.badCredentials'));

@@ -61,6 +61,13 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
         await page.ClickAsync("#sign-in");
 
         var email = $"operator-{Guid.NewGuid():N}@example.com";
+        // A taken email: the refusal is a Russian sentence under the email field, not the API's "field: text".
+        await page.FillAsync("#staff-name", "Вера Пул");
+        await page.FillAsync("#staff-email", ReceptionistApp.AdminEmail);
+        await page.FillAsync("#staff-password", ReceptionistApp.OperatorPassword);
+        await page.ClickAsync("#staff-form button[type=submit]");
+        await Assertions.Expect(page.Locator("#staff-email-problem")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#staff-email-problem")).Not.ToContainTextAsync("email:");
         await page.FillAsync("#staff-name", "Вера Пул");
         await page.FillAsync("#staff-email", email);
         await page.FillAsync("#staff-password", ReceptionistApp.OperatorPassword);

@@ -509,10 +509,11 @@ public sealed class CallFlow(
         call.EndedAt ??= endedAt;
         call.Status = CallStatus.Ended;
         call.ReconcileAt = null;
-        // A caller the operator handed to the owner is no longer the operator's: their state has moved on.
-        if (call.OperatorId is { } operatorId && before is CallStatus.Claimed or CallStatus.Answered
+        // A caller the operator handed to the owner is no longer the operator's: their state has moved on. (Only an
+        // answered call can have been handed over: an unanswered offer just frees its operator.)
+        if (call.OperatorId is { } operatorId && (before == CallStatus.Claimed || before == CallStatus.Answered
             && !await db.Set<Transfers.CallTransfer>().AnyAsync(t => t.CallId == call.Id
-                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent), ct))
+                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent), ct)))
         {
             // A summary written during the conversation leaves no wrap-up to do; a caller who never reached the
             // operator leaves nothing to wrap up either.

@@ -143,7 +143,7 @@ public sealed class CallFlow(
             FROM target t
         ),
         call AS (
-            SELECT c.id AS business_id, c.language, @now AS received_at FROM classified c
+            SELECT @id AS id, c.id AS business_id, c.language, @now AS received_at FROM classified c
             WHERE @offers AND c.live AND NOT c.is_check AND NOT c.blocked
         ),
         chosen AS ({CallQueue.ChooseOperatorSql}),

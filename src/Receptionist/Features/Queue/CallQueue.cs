@@ -92,15 +92,21 @@ public sealed class CallQueue(
     /// The routing rules, all here, shared by every statement that offers a call (this class's <see cref="OfferAsync"/>
     /// and the incoming call's own statement in Calls/CallFlow): an operator who is available and past any decline
     /// cooldown; first those trained for the business, then those who speak its language, each longest idle first;
-    /// anyone available once the call has waited Routing:WidenAfterSeconds. The chosen operator's presence row is locked
-    /// with SKIP LOCKED, so an operator being offered a call elsewhere is passed over and never gets two offers.
-    /// Reads a row <c>call</c> (business_id, language, received_at) and the parameters <c>@now</c> and
-    /// <c>@widened_before</c> (<see cref="RoutingParameters"/>).
+    /// anyone available once the call has waited Routing:WidenAfterSeconds. Oldest call first: an operator who could take
+    /// a call that has waited longer is kept for that one (a new call never jumps the queue; the router offers the
+    /// waiting calls in their order). The chosen operator's presence row is locked with SKIP LOCKED, so an operator being
+    /// offered a call elsewhere is passed over and never gets two offers. Reads a row <c>call</c> (id, business_id,
+    /// language, received_at) and the parameters of <see cref="RoutingParameters"/>.
     /// </summary>
     internal const string ChooseOperatorSql = """
         SELECT p.operator_id FROM operator_presence p, call
         WHERE p.state = 'Available' AND (p.offerable_at IS NULL OR p.offerable_at <= @now)
           AND (call.language = ANY (p.languages) OR call.received_at <= @widened_before)
+          AND NOT EXISTS (
+              SELECT 1 FROM calls w JOIN businesses wb ON wb.id = w.business_id
+              WHERE w.status = 'Waiting' AND w.last_seen_at >= @heard_since
+                AND (w.received_at, w.id) < (call.received_at, call.id)
+                AND (wb.language = ANY (p.languages) OR w.received_at <= @widened_before))
         ORDER BY (call.business_id = ANY (p.trained_business_ids) AND call.language = ANY (p.languages)) DESC,
                  (call.language = ANY (p.languages)) DESC, p.updated_at, p.operator_id
         LIMIT 1
@@ -109,7 +115,11 @@ public sealed class CallQueue(
 
     /// <summary>The parameters <see cref="ChooseOperatorSql"/> reads, at <paramref name="now"/>.</summary>
     internal NpgsqlParameter[] RoutingParameters(DateTimeOffset now) =>
-        [new("now", now), new("widened_before", now.AddSeconds(-routing.WidenAfterSeconds))];
+    [
+        new("now", now), new("widened_before", now.AddSeconds(-routing.WidenAfterSeconds)),
+        // Only a caller heard from recently is offered: one whose reports stopped may be gone (reconciliation decides).
+        new("heard_since", now.AddSeconds(-options.Value.CallerSilenceSeconds)),
+    ];
 
     /// <summary>
     /// Offers one waiting call to the best available operator (<see cref="ChooseOperatorSql"/>), in one statement on
@@ -121,9 +131,8 @@ public sealed class CallQueue(
     {
         var now = clock.GetUtcNow();
         var offered = await db.Database.SqlQueryRaw<OfferedCallRow>(OfferSql,
-            [.. RoutingParameters(now), new NpgsqlParameter("call_id", callId),
-             new NpgsqlParameter("heard_since", now.AddSeconds(-options.Value.CallerSilenceSeconds)),
-             new NpgsqlParameter("dials_now", dialsNow)]).ToListAsync(ct);
+            [.. RoutingParameters(now), new NpgsqlParameter("call_id", callId), new NpgsqlParameter("dials_now", dialsNow)])
+            .ToListAsync(ct);
         return offered.SingleOrDefault();
     }
 

@@ -41,11 +41,16 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await Assertions.Expect(page.Locator("#checklist li[data-key=line]")).ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#checklist li[data-key=forwarding]")).Not.ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("не подключено");
-        await page.SelectOptionAsync("#builtin", "order-intake");
-        await page.ClickAsync("#choose-builtin");
+        // The built-ins side by side, each greeting in this business's name; one click picks one, which then waits to be edited.
+        await Assertions.Expect(page.Locator("#builtin-cards .card")).Not.ToHaveCountAsync(0);
+        foreach (var greeting in await page.Locator("#builtin-cards .card .greeting").AllInnerTextsAsync())
+            Assert.Contains("Пекарня «Утро»", greeting);
+        await page.ClickAsync("#builtin-cards [data-key=order-intake] button");
         await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#scenario-current")).ToContainTextAsync("версия 1");
-        await Assertions.Expect(page.Locator("#builtin")).ToHaveValueAsync("order-intake");
+        await Assertions.Expect(page.Locator("#builtin-cards .card.chosen")).ToHaveAttributeAsync("data-key", "order-intake");
+        await Assertions.Expect(page.Locator("#own-scenario")).ToHaveAttributeAsync("open", "");
+        await Assertions.Expect(page.Locator("#scenario-source")).ToHaveValueAsync(new Regex("title: Приём заказа"));
     }
 
     [Fact]
@@ -225,8 +230,7 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         // Usable, not just fitting: the main actions are on screen and can be pressed.
         await page.Locator("#start-check").ScrollIntoViewIfNeededAsync();
         Assert.True(await page.Locator("#start-check").IsVisibleAsync());
-        await page.SelectOptionAsync("#builtin", "take-message");
-        await page.ClickAsync("#choose-builtin");
+        await page.ClickAsync("#builtin-cards [data-key=take-message] button");
         await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
         foreach (var path in new[] { "/owner/confirm.html", "/owner/reset.html", "/privacy", "/terms" })
         {

@@ -18,11 +18,24 @@ export async function renderBilling(business) {
     renderNotice();
     renderSummary(billing);
     const subscribed = billing.status === 'active' || billing.status === 'pastDue';
+    awaitPayment(business, subscribed);
     renderPlans(subscribed ? [] : plans, business);
     const portal = $('#billing-portal');
     show(portal, billing.canManage);
     portal.onclick = () => go(`/api/businesses/${business.id}/billing/portal`);
   } catch (error) { showError($('#billing-error'), error); }
+}
+
+// Stripe sends the owner back often before its webhook arrives: look again every 3 s for a minute, then tell the
+// rest of the page (the steps) once the subscription shows.
+let paymentChecks = 0;
+function awaitPayment(business, subscribed) {
+  const back = new URLSearchParams(location.search).get('billing') === 'success';
+  if (back && subscribed && paymentChecks > 0) document.dispatchEvent(new Event('billing:changed'));
+  if (back && !subscribed && paymentChecks < 20) {
+    paymentChecks += 1;
+    setTimeout(() => renderBilling(business), 3000);
+  }
 }
 
 // Stripe sends the owner back here with ?billing=success or ?billing=canceled.

@@ -52,6 +52,9 @@ $('#register').addEventListener('click', async () => {
       { email, password, personalDataConsent: true, callersDataAgreement: true });
     await signIn(email, password);
     await start();
+    // The walk to "live" showed a new owner nothing about the email just sent: say where it went and what to do.
+    $('#signed-up-notice').textContent = t('owner.signedUp', { email });
+    show($('#signed-up-notice'), true);
   } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
 });
 
@@ -67,7 +70,7 @@ $('#forgot-password').addEventListener('click', async () => {
   } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
 });
 
-$('#sign-out').addEventListener('click', async () => { await signOut(); business = null; showAuth(); });
+$('#sign-out').addEventListener('click', async () => { await signOut(); business = null; show($('#signed-up-notice'), false); showAuth(); });
 
 $('#profile-form').addEventListener('submit', async event => {
   event.preventDefault();
@@ -97,6 +100,9 @@ function flashSaved(element) {
   clearTimeout(element.hideTimer);
   element.hideTimer = setTimeout(() => show(element, false), 4000);
 }
+
+// Back from Stripe's checkout before Stripe's report reached us: billing.js asks again, and the steps follow.
+document.addEventListener('billing:changed', () => business && renderStatus());
 
 async function render() {
   translate();
@@ -230,13 +236,20 @@ async function renderStatus() {
   $('#live-badge').classList.toggle('live', status.live);
   // The steps of going live, in order, the first not done being the current one (the checklist says what is missing).
   const done = Object.fromEntries(status.items.map(item => [item.key, item.done]));
-  const steps = [['company', done.profile], ['number', done.line], ['forwarding', done.forwarding], ['check', done.forwarding],
-    ['scenario', done.scenario], ['plan', done.subscription], ['live', status.live]];
+  // Each step links to the part of the page where it is done: on a long page the plans are far below the steps.
+  const steps = [['company', done.profile, 'profile'], ['number', done.line, 'forwarding'], ['forwarding', done.forwarding, 'forwarding'],
+    ['check', done.forwarding, 'start-check'], ['scenario', done.scenario, 'scenario'], ['plan', done.subscription, 'billing'],
+    ['live', status.live, 'status']];
   const current = steps.findIndex(([, finished]) => !finished);
-  $('#steps').replaceChildren(...steps.map(([step, finished], index) => Object.assign(document.createElement('li'), {
-    textContent: t(`steps.${step}`), className: finished ? 'done' : index === current ? 'current' : '',
-    ...(index === current ? { ariaCurrent: 'step' } : {}),
-  })));
+  $('#steps').replaceChildren(...steps.map(([step, finished, section], index) => {
+    const item = Object.assign(document.createElement('li'), {
+      className: finished ? 'done' : index === current ? 'current' : '', ...(index === current ? { ariaCurrent: 'step' } : {}),
+    });
+    const link = Object.assign(document.createElement('a'), { href: `#${section}`, textContent: t(`steps.${step}`) });
+    link.dataset.step = step;
+    item.append(link);
+    return item;
+  }));
   $('#checklist').replaceChildren(...status.items.map(item => {
     const li = document.createElement('li');
     li.className = item.done ? 'done' : '';

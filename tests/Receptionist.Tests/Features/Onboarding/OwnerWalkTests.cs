@@ -128,6 +128,7 @@ public sealed class OwnerWalkTests(OwnerWalkApp app, Browser browser, ITestOutpu
         await person.ClickAsync("#consent-callers-data");
         await person.ClickAsync("#register");
         await Assertions.Expect(page.Locator("#profile")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#signed-up-notice")).ToContainTextAsync(email);
 
         // The confirmation email, read from the real SMTP server, and its link followed.
         var confirmation = await app.Smtp.WaitForMessageAsync(
@@ -166,17 +167,20 @@ public sealed class OwnerWalkTests(OwnerWalkApp app, Browser browser, ITestOutpu
         await person.ClickAsync("#builtin-cards [data-key=take-message] button");
         await Assertions.Expect(page.Locator("#scenario-saved")).ToBeVisibleAsync();
 
-        // The plan: off to Stripe's checkout; Stripe reports the payment and sends the owner back.
+        // The plan, far down the page: the steps bar leads there. Off to Stripe's checkout, which sends the owner back
+        // before its report of the payment arrives; the page waits for that report by itself.
+        await person.ClickAsync("#steps a[data-step=plan]");
         await person.ClickAsync("#billing-plans [data-plan=start] button");
         await page.WaitForURLAsync(url => url.StartsWith(app.Stripe.BaseUrl + "/checkout/", StringComparison.Ordinal));
         var checkout = app.Stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions");
-        await app.CompleteCheckoutAsync(Guid.Parse(checkout.Form["client_reference_id"]), "start");
         await page.GotoAsync(new Uri(checkout.Form["success_url"]).PathAndQuery);
+        await Assertions.Expect(page.Locator("#billing-notice")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("не подключено");
+        await app.CompleteCheckoutAsync(Guid.Parse(checkout.Form["client_reference_id"]), "start");
 
-        // Live.
+        // Live, without a reload.
         await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("подключено");
         await Assertions.Expect(page.Locator("#steps li.done")).ToHaveCountAsync(7);
-        await Assertions.Expect(page.Locator("#billing-notice")).ToBeVisibleAsync();
         walk.Stop();
         await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(a => a.Address == email) && m.Subject?.Contains("операторы принимают ваши звонки") == true,
             $"'you are live' to {email}");

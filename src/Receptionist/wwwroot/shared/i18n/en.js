@@ -213,6 +213,7 @@ export default {
   'owner.register': 'Sign up',
   'owner.forgotPassword': 'Forgot your password?',
   'owner.forgotNeedsEmail': 'Enter the email address your account uses.',
+  'owner.signedUp': 'We sent an email to {email}: open its link to confirm the address. Meanwhile, fill in your company below.',
   'owner.forgotSent': 'If this address is registered and confirmed, we have sent it a link to set a new password.',
   'owner.profileTitle': 'Your business',
   'owner.name': 'The name the operator says',

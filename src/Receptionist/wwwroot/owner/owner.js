@@ -86,11 +86,14 @@ $('#profile-form').addEventListener('submit', async event => {
   };
   clearProblem($('#profile-form'), $('#profile-error'));
   try {
+    const created = !business;
     business = business
       ? await api('PUT', `/api/businesses/${business.id}`, request)
       : await api('POST', '/api/businesses', request);
     await render();
     flashSaved($('#profile-saved'));
+    // A new business's next step is the forwarding below the long profile form: take the owner there.
+    if (created) $('#forwarding').scrollIntoView({ behavior: 'smooth', block: 'start' });
   } catch (error) { showProblem($('#profile-form'), $('#profile-error'), error); }
 });
 

@@ -15,9 +15,9 @@ export async function renderBilling(business) {
       api('GET', `/api/businesses/${business.id}/billing`),
       api('GET', '/api/billing/plans'),
     ]);
-    renderNotice();
-    renderSummary(billing);
     const subscribed = billing.status === 'active' || billing.status === 'pastDue';
+    renderNotice(subscribed);
+    renderSummary(billing);
     awaitPayment(business, subscribed);
     renderPlans(subscribed ? [] : plans, business);
     const portal = $('#billing-portal');
@@ -38,11 +38,12 @@ function awaitPayment(business, subscribed) {
   }
 }
 
-// Stripe sends the owner back here with ?billing=success or ?billing=canceled.
-function renderNotice() {
+// Stripe sends the owner back here with ?billing=success or ?billing=canceled; "thanks, waiting" turns into "paid".
+function renderNotice(subscribed) {
   const outcome = new URLSearchParams(location.search).get('billing');
   const notice = $('#billing-notice');
-  notice.textContent = outcome === 'success' ? t('billing.thanks') : outcome === 'canceled' ? t('billing.canceledCheckout') : '';
+  notice.textContent = outcome === 'success' ? t(subscribed ? 'billing.paid' : 'billing.thanks')
+    : outcome === 'canceled' ? t('billing.canceledCheckout') : '';
   show(notice, !!notice.textContent);
 }
 

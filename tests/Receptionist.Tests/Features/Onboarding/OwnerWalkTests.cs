@@ -174,13 +174,14 @@ public sealed class OwnerWalkTests(OwnerWalkApp app, Browser browser, ITestOutpu
         await page.WaitForURLAsync(url => url.StartsWith(app.Stripe.BaseUrl + "/checkout/", StringComparison.Ordinal));
         var checkout = app.Stripe.Requests.Last(r => r.Path == "/v1/checkout/sessions");
         await page.GotoAsync(new Uri(checkout.Form["success_url"]).PathAndQuery);
-        await Assertions.Expect(page.Locator("#billing-notice")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#billing-notice")).ToContainTextAsync("как только платёжная система подтвердит оплату");
         await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("не подключено");
         await app.CompleteCheckoutAsync(Guid.Parse(checkout.Form["client_reference_id"]), "start");
 
         // Live, without a reload.
         await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("подключено");
         await Assertions.Expect(page.Locator("#steps li.done")).ToHaveCountAsync(7);
+        await Assertions.Expect(page.Locator("#billing-notice")).ToHaveTextAsync("Оплата получена, подписка действует.");
         walk.Stop();
         await app.Smtp.WaitForMessageAsync(m => m.To.Mailboxes.Any(a => a.Address == email) && m.Subject?.Contains("операторы принимают ваши звонки") == true,
             $"'you are live' to {email}");

@@ -292,6 +292,7 @@ export default {
   'billing.status.pastDue': 'payment failed',
   'billing.status.canceled': 'canceled',
   'billing.thanks': 'Thank you! The subscription starts once the payment is confirmed (usually within a minute).',
+  'billing.paid': 'Payment received: the subscription is active.',
   'billing.canceledCheckout': 'Payment canceled.',
   'billing.plan': 'Plan',
   'billing.planValue': '{name}, {price} a month',

@@ -292,6 +292,7 @@ export default {
   'billing.status.pastDue': 'платёж не прошёл',
   'billing.status.canceled': 'отменена',
   'billing.thanks': 'Спасибо! Подписка заработает, как только платёжная система подтвердит оплату (обычно за минуту).',
+  'billing.paid': 'Оплата получена, подписка действует.',
   'billing.canceledCheckout': 'Оплата отменена.',
   'billing.plan': 'Тариф',
   'billing.planValue': '{name}, {price} в месяц',

@@ -466,6 +466,9 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort, b
         builder.UseSetting("Twilio:AccountSid", "ACbench");
         builder.UseSetting("Twilio:AuthToken", "bench-auth-token");
         builder.UseSetting("App:PublicBaseUrl", "https://bench.receptionist.example");
+        // Production refuses to start without whom the legal pages name.
+        builder.UseSetting("Legal:ContactEmail", "privacy@bench.receptionist.example");
+        builder.UseSetting("Legal:OperatorName", "Receptionist bench");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
     }
 }

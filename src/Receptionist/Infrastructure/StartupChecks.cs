@@ -7,8 +7,9 @@ namespace Receptionist.Infrastructure;
 public static class StartupChecks
 {
     /// <summary>
-    /// In Production the embedded cluster would silently keep customer data on a machine's disk, and a default
-    /// public base URL would make every provider webhook fail its signature check: both must be set.
+    /// In Production the embedded cluster would silently keep customer data on a machine's disk, a default public
+    /// base URL would make every provider webhook fail its signature check, and the legal contact and operator
+    /// would be placeholders: all must be set.
     /// </summary>
     public static string? ProductionSettingsMissing(WebApplicationBuilder builder)
     {
@@ -22,6 +23,12 @@ public static class StartupChecks
             missing.Add("App__PublicBaseUrl (the public https:// URL that webhooks and links use)");
         else if (!Uri.TryCreate(publicBase, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps)
             missing.Add($"App__PublicBaseUrl as an https:// URL (it is '{publicBase}')");
+        // The law (152-FZ) wants the policy to name who processes the data and how to reach them: the development
+        // placeholders must never be published.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Legal:ContactEmail"]))
+            missing.Add("Legal__ContactEmail (the contact on the front door, the privacy policy and the terms)");
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Legal:OperatorName"]))
+            missing.Add("Legal__OperatorName (the legal entity that processes personal data)");
         return missing.Count == 0
             ? null
             : "Receptionist cannot start in Production without " + string.Join(" and ", missing) +

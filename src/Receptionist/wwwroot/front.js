@@ -1,4 +1,5 @@
-// The front door: the offer, the plans from the same catalogue billing uses, the contact. One language at a time.
+// The front door: the offer, the plans from the same catalogue billing uses. One language at a time; the contact and
+// the operator's name come filled in by the server (Legal__ContactEmail, Legal__OperatorName).
 import { api, $ } from '/shared/api.js';
 import { t, translate, language, setLanguage } from '/shared/i18n.js';
 
@@ -9,7 +10,7 @@ async function render() {
   const english = language === 'en' ? '?lang=en' : '';
   $('#privacy-link').href = `/privacy${english}`;
   $('#terms-link').href = `/terms${english}`;
-  const [plans, legal] = await Promise.all([api('GET', '/api/billing/plans'), api('GET', '/api/legal')]);
+  const plans = await api('GET', '/api/billing/plans');
   $('#plans').replaceChildren(...plans.map(plan => {
     const row = document.createElement('tr');
     row.dataset.plan = plan.key;
@@ -17,8 +18,6 @@ async function render() {
       row.insertCell().textContent = text;
     return row;
   }));
-  $('#contact-email').href = `mailto:${legal.contactEmail}`;
-  $('#contact-email').textContent = legal.contactEmail;
 }
 
 $('#switch-language').addEventListener('click', () => { setLanguage(language === 'ru' ? 'en' : 'ru'); render(); });

@@ -2,7 +2,10 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Receptionist.Features.Accounts;
 
-/// <summary>Section <c>Legal</c>: which privacy policy a consent given now refers to, and who stands behind it.</summary>
+/// <summary>
+/// Section <c>Legal</c>: which privacy policy a consent given now refers to, and who stands behind it. The contact and
+/// operator defaults are development placeholders; Production refuses to start without both set (StartupChecks).
+/// </summary>
 public sealed class LegalOptions
 {
     /// <summary>Change it with the policy's text (templates/legal), so each consent names the text it agreed to.</summary>

@@ -59,7 +59,7 @@ public static class CallEndpoints
     {
         var owner = app.MapGroup("/api/businesses/{id:guid}/calls").WithTags("Calls").RequireAuthorization(Policies.Owner);
         owner.MapGet("/", ListCalls).WithName(nameof(ListCalls))
-            .WithSummary("The business's calls, newest first; filter by date range and outcome").AllowApiKeys();
+            .WithSummary("The business's calls, newest first; filter by date range and outcome (or \"missed\": every outcome but answered)").AllowApiKeys();
         owner.MapGet("/{callId:guid}", GetCall).WithName(nameof(GetCall)).AllowApiKeys()
             .WithSummary("One call: wait, outcome and why, billed or why not, the operator, the summary, the caller's earlier calls");
         app.MapGroup("/api/businesses/{id:guid}/calls.csv").WithTags("Calls").RequireAuthorization(Policies.Owner)
@@ -89,6 +89,9 @@ public static class CallEndpoints
         return TypedResults.Ok(new CallPage([.. items.Select(i => ToView(i, calling.Value.OverflowSeconds))], page, pageSize, total));
     }
 
+    /// <summary>The <c>outcome</c> filter for every call missed, whatever the reason (the headline panel links to it).</summary>
+    const string MissedOutcomes = "missed";
+
     /// <summary>The business's calls matching the log's filters; a bad filter is added to <paramref name="errors"/>.</summary>
     static IQueryable<Call> Filter(AppDbContext db, Guid businessId, DateTimeOffset? from, DateTimeOffset? to, string? outcome,
         string? caller, Dictionary<string, string[]> errors)
@@ -96,12 +99,15 @@ public static class CallEndpoints
         if (from > to)
             errors["from"] = ["Must not be after 'to'."];
         var calls = db.Set<Call>().Where(c => c.BusinessId == businessId);
-        if (outcome is not null)
+        if (outcome == MissedOutcomes)
+            // Every call that ended without an operator, as the owner's figures count "missed" (blocked callers are not).
+            calls = calls.Where(c => c.Outcome != null && c.Outcome != CallOutcome.Answered && c.Outcome != CallOutcome.Blocked);
+        else if (outcome is not null)
         {
             if (JsonConventions.TryParseName<CallOutcome>(outcome, out var wanted))
                 calls = calls.Where(c => c.Outcome == wanted);
             else
-                errors["outcome"] = [$"Must be one of: {string.Join(", ", Enum.GetValues<CallOutcome>().Select(JsonConventions.Name))}."];
+                errors["outcome"] = [$"Must be one of: {MissedOutcomes}, {string.Join(", ", Enum.GetValues<CallOutcome>().Select(JsonConventions.Name))}."];
         }
         if (caller is not null)
         {

@@ -16,6 +16,10 @@ public sealed record ChooseScenarioRequest(
 
 public sealed record ScenarioVersionResponse(Guid Id, int Number, string? BuiltIn, string Source, DateTimeOffset CreatedAt);
 
+/// <param name="Preview">What the operator would read with this built-in on this business; null only when rendering ran
+/// out of its time budget (a busy machine), never for a broken built-in (those stop the start).</param>
+public sealed record BuiltInScenarioPreview(string Key, string Title, string Description, string Source, RenderedScenario? Preview);
+
 public static class BusinessScenarioEndpoints
 {
     public static IEndpointRouteBuilder MapBusinessScenario(this IEndpointRouteBuilder app)
@@ -24,7 +28,25 @@ public static class BusinessScenarioEndpoints
         owner.MapPut("/", ChooseScenario).WithName(nameof(ChooseScenario)).RequireRateLimiting(Throttling.TemplatesPolicy)
             .WithSummary("Save a new scenario version (a built-in or the owner's own text) and make it current");
         owner.MapGet("/", GetScenario).WithName(nameof(GetScenario)).WithSummary("The business's current scenario version");
+        owner.MapGet("/built-ins", PreviewBuiltInScenarios).WithName(nameof(PreviewBuiltInScenarios))
+            .WithSummary("Every built-in scenario in the business's language, rendered on the business itself, to compare side by side");
         return app;
+    }
+
+    // Our own templates, compiled once at start: no throttle, unlike previews of owner-written text.
+    static async Task<Results<Ok<IReadOnlyList<BuiltInScenarioPreview>>, NotFound>> PreviewBuiltInScenarios(
+        Guid id, AppDbContext db, CurrentUser owner, BuiltInScenarios builtIns, ScenarioRenderer renderer, TimeProvider time,
+        CancellationToken ct)
+    {
+        var business = await db.OwnedBy(owner).FirstOrDefaultAsync(b => b.Id == id, ct);
+        if (business is null)
+            return TypedResults.NotFound();
+        var variables = ScenarioEndpoints.OwnBusinessVariables(business, time);
+        return TypedResults.Ok<IReadOnlyList<BuiltInScenarioPreview>>([.. builtIns.List(business.Language).Select(s =>
+        {
+            var rendered = renderer.Render(BuiltInScenarios.CacheKey(s.Key), s.Source, variables, ct);
+            return new BuiltInScenarioPreview(s.Key, s.Title, s.Description, s.Source, rendered.Succeeded ? rendered.Value : null);
+        })]);
     }
 
     static async Task<Results<Ok<ScenarioVersionResponse>, NotFound, ValidationProblem>> ChooseScenario(

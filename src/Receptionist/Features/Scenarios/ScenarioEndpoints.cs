@@ -66,14 +66,19 @@ public static class ScenarioEndpoints
             return TypedResults.Problem("Too many previews are rendering right now; try again in a moment.",
                 statusCode: StatusCodes.Status429TooManyRequests);
 
-        var language = business?.Language ?? request.Language ?? ScenarioLanguages.Default;
-        var sampleTime = TimeZoneInfo.ConvertTime(time.GetUtcNow(), SampleTimeZone);
-        var sample = ScenarioVariables.Sample(language, sampleTime);
-        // A real business with a sample caller: what the operator will read, name and hours included.
-        var variables = business is null ? sample : BusinessScenarioVariables.For(business, time.GetUtcNow(), sample.CallerNumber,
-            offset => [.. sample.EarlierCalls.Select(e => e with { At = e.At.ToOffset(offset) })], sample.OperatorFirstName);
+        var variables = business is null
+            ? ScenarioVariables.Sample(request.Language ?? ScenarioLanguages.Default, TimeZoneInfo.ConvertTime(time.GetUtcNow(), SampleTimeZone))
+            : OwnBusinessVariables(business, time);
         var rendered = renderer.Render(compiled.Value, variables, ct);
         return rendered.Succeeded ? TypedResults.Ok(rendered.Value) : SourceProblem(rendered.Error);
+    }
+
+    /// <summary>A real business with a sample caller: what the operator will read, name, hours and "now" included.</summary>
+    public static ScenarioVariables OwnBusinessVariables(Business business, TimeProvider time)
+    {
+        var sample = ScenarioVariables.Sample(business.Language, TimeZoneInfo.ConvertTime(time.GetUtcNow(), SampleTimeZone));
+        return BusinessScenarioVariables.For(business, time.GetUtcNow(), sample.CallerNumber,
+            offset => [.. sample.EarlierCalls.Select(e => e with { At = e.At.ToOffset(offset) })], sample.OperatorFirstName);
     }
 
     static readonly TimeZoneInfo SampleTimeZone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Moscow");

@@ -15,9 +15,10 @@ export async function renderBilling(business) {
       api('GET', `/api/businesses/${business.id}/billing`),
       api('GET', '/api/billing/plans'),
     ]);
-    renderNotice();
-    renderSummary(billing);
     const subscribed = billing.status === 'active' || billing.status === 'pastDue';
+    renderNotice(subscribed);
+    renderSummary(billing);
+    awaitPayment(business, subscribed);
     renderPlans(subscribed ? [] : plans, business);
     const portal = $('#billing-portal');
     show(portal, billing.canManage);
@@ -25,11 +26,24 @@ export async function renderBilling(business) {
   } catch (error) { showError($('#billing-error'), error); }
 }
 
-// Stripe sends the owner back here with ?billing=success or ?billing=canceled.
-function renderNotice() {
+// Stripe sends the owner back often before its webhook arrives: look again every 3 s for a minute, then tell the
+// rest of the page (the steps) once the subscription shows.
+let paymentChecks = 0;
+function awaitPayment(business, subscribed) {
+  const back = new URLSearchParams(location.search).get('billing') === 'success';
+  if (back && subscribed && paymentChecks > 0) document.dispatchEvent(new Event('billing:changed'));
+  if (back && !subscribed && paymentChecks < 20) {
+    paymentChecks += 1;
+    setTimeout(() => renderBilling(business), 3000);
+  }
+}
+
+// Stripe sends the owner back here with ?billing=success or ?billing=canceled; "thanks, waiting" turns into "paid".
+function renderNotice(subscribed) {
   const outcome = new URLSearchParams(location.search).get('billing');
   const notice = $('#billing-notice');
-  notice.textContent = outcome === 'success' ? t('billing.thanks') : outcome === 'canceled' ? t('billing.canceledCheckout') : '';
+  notice.textContent = outcome === 'success' ? t(subscribed ? 'billing.paid' : 'billing.thanks')
+    : outcome === 'canceled' ? t('billing.canceledCheckout') : '';
   show(notice, !!notice.textContent);
 }
 

@@ -39,6 +39,16 @@ export async function renderCalls(current) {
   } catch (error) { showProblem($('#call-filters'), $('#calls-error'), error); }
 }
 
+/** The log filtered from elsewhere on the page (the headline panel's missed calls), brought into view. */
+export async function filterCalls({ from, to, outcome }) {
+  $('#filter-from').value = from;
+  $('#filter-to').value = to;
+  $('#filter-outcome').value = outcome;
+  $('#filter-caller').value = '';
+  await renderCalls(business);
+  $('#calls').scrollIntoView({ block: 'start' });
+}
+
 $('#call-filters').addEventListener('submit', event => { event.preventDefault(); renderCalls(business); });
 $('#close-call').addEventListener('click', () => show($('#call-detail'), false));
 

@@ -52,6 +52,9 @@ $('#register').addEventListener('click', async () => {
       { email, password, personalDataConsent: true, callersDataAgreement: true });
     await signIn(email, password);
     await start();
+    // The walk to "live" showed a new owner nothing about the email just sent: say where it went and what to do.
+    $('#signed-up-notice').textContent = t('owner.signedUp', { email });
+    show($('#signed-up-notice'), true);
   } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
 });
 
@@ -67,7 +70,7 @@ $('#forgot-password').addEventListener('click', async () => {
   } catch (error) { showProblem($('#auth-form'), $('#auth-error'), error); }
 });
 
-$('#sign-out').addEventListener('click', async () => { await signOut(); business = null; showAuth(); });
+$('#sign-out').addEventListener('click', async () => { await signOut(); business = null; show($('#signed-up-notice'), false); showAuth(); });
 
 $('#profile-form').addEventListener('submit', async event => {
   event.preventDefault();
@@ -83,11 +86,14 @@ $('#profile-form').addEventListener('submit', async event => {
   };
   clearProblem($('#profile-form'), $('#profile-error'));
   try {
+    const created = !business;
     business = business
       ? await api('PUT', `/api/businesses/${business.id}`, request)
       : await api('POST', '/api/businesses', request);
     await render();
     flashSaved($('#profile-saved'));
+    // A new business's next step is the forwarding below the long profile form: take the owner there.
+    if (created) $('#forwarding').scrollIntoView({ behavior: 'smooth', block: 'start' });
   } catch (error) { showProblem($('#profile-form'), $('#profile-error'), error); }
 });
 
@@ -97,6 +103,9 @@ function flashSaved(element) {
   clearTimeout(element.hideTimer);
   element.hideTimer = setTimeout(() => show(element, false), 4000);
 }
+
+// Back from Stripe's checkout before Stripe's report reached us: billing.js asks again, and the steps follow.
+document.addEventListener('billing:changed', () => business && renderStatus());
 
 async function render() {
   translate();
@@ -143,41 +152,73 @@ $('#start-check').addEventListener('click', async () => {
   } catch (error) { showError($('#check-state'), error); }
 });
 
-let builtIns = [];
-
+// The built-ins side by side, each rendered on the owner's own business (name, hours, language): one click picks one,
+// and its text then waits in "your own scenario" to be edited.
 async function renderScenario() {
-  builtIns = await api('GET', `/api/scenarios?language=${business.language}`);
-  $('#builtin').replaceChildren(...builtIns.map(s => Object.assign(document.createElement('option'), { value: s.key, textContent: s.title })));
-  try {
-    const current = await api('GET', `/api/businesses/${business.id}/scenario`);
-    const name = current.builtIn ? builtIns.find(s => s.key === current.builtIn)?.title : t('owner.scenarioOwnText');
-    $('#scenario-current').textContent = t('owner.scenarioCurrent', { number: current.number, name });
-    $('#scenario-source').value = current.source;
-    if (current.builtIn) $('#builtin').value = current.builtIn;
-  } catch (error) {
-    if (!(error instanceof ApiError && error.status === 404)) throw error;
-    $('#scenario-current').textContent = t('owner.scenarioNone');
+  const [builtIns, current] = await Promise.all([
+    api('GET', `/api/businesses/${business.id}/scenario/built-ins`),
+    api('GET', `/api/businesses/${business.id}/scenario`).catch(error => {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }),
+  ]);
+  $('#builtin-cards').replaceChildren(...builtIns.map(builtIn => scenarioCard(builtIn, current?.builtIn === builtIn.key)));
+  const name = current && (current.builtIn ? builtIns.find(s => s.key === current.builtIn)?.title : t('owner.scenarioOwnText'));
+  $('#scenario-current').textContent = current ? t('owner.scenarioCurrent', { number: current.number, name }) : t('owner.scenarioNone');
+  $('#scenario-source').value = current?.source ?? builtIns[0]?.source ?? '';
+}
+
+function scenarioCard(builtIn, chosen) {
+  const card = document.createElement('article');
+  card.className = chosen ? 'card chosen' : 'card';
+  card.dataset.key = builtIn.key;
+  const title = Object.assign(document.createElement('h3'), { textContent: builtIn.title });
+  const description = Object.assign(document.createElement('p'), { className: 'muted', textContent: builtIn.description });
+  const greeting = Object.assign(document.createElement('p'), {
+    className: 'greeting', textContent: builtIn.preview?.greeting ?? t('scenarioCards.noPreview'),
+  });
+  const more = document.createElement('details');
+  more.append(Object.assign(document.createElement('summary'), { textContent: t('scenarioCards.details') }));
+  if (builtIn.preview) {
+    const fields = document.createElement('div');
+    fields.append(...fieldsForm(builtIn.preview.fields));
+    more.append(Object.assign(document.createElement('pre'), { textContent: builtIn.preview.script }), fields);
   }
-  describeBuiltIn();
+  const choose = Object.assign(document.createElement('button'), {
+    type: 'button', disabled: chosen, textContent: t(chosen ? 'scenarioCards.chosen' : 'scenarioCards.choose'),
+  });
+  choose.addEventListener('click', async () => {
+    if (await saveScenario({ builtIn: builtIn.key })) $('#own-scenario').open = true;
+  });
+  card.append(title, description, greeting, more, choose);
+  return card;
 }
 
-function describeBuiltIn() {
-  const chosen = builtIns.find(s => s.key === $('#builtin').value);
-  $('#builtin-description').textContent = chosen?.description ?? '';
-  if (chosen && !$('#scenario-source').value) $('#scenario-source').value = chosen.source;
+/** The form the operator fills for a scenario, shown disabled: what they will be asked to write down. */
+function fieldsForm(fields) {
+  return fields.map(field => {
+    const box = document.createElement('div');
+    const label = Object.assign(document.createElement('label'), { textContent: field.label + (field.required ? ' *' : '') });
+    const input = field.type === 'choice'
+      ? Object.assign(document.createElement('select'), { disabled: true })
+      : Object.assign(document.createElement(field.type === 'longtext' ? 'textarea' : 'input'), { disabled: true });
+    for (const choice of field.choices ?? []) input.append(Object.assign(document.createElement('option'), { textContent: choice }));
+    box.dataset.field = field.name;
+    box.append(label, input);
+    return box;
+  });
 }
-
-$('#builtin').addEventListener('change', () => { $('#scenario-source').value = ''; describeBuiltIn(); });
 
 async function saveScenario(request) {
   clearProblem($('#scenario'), $('#scenario-error'));
   try {
     await api('PUT', `/api/businesses/${business.id}/scenario`, request);
     await Promise.all([renderScenario(), renderStatus()]);
-  } catch (error) { showProblem($('#scenario'), $('#scenario-error'), error); }
+    flashSaved($('#scenario-saved'));
+    return true;
+  } catch (error) { showProblem($('#scenario'), $('#scenario-error'), error); return false; }
 }
 
-$('#choose-builtin').addEventListener('click', () => saveScenario({ builtIn: $('#builtin').value }));
 $('#save-scenario').addEventListener('click', () => saveScenario({ source: $('#scenario-source').value }));
 
 $('#preview-scenario').addEventListener('click', async () => {
@@ -186,17 +227,7 @@ $('#preview-scenario').addEventListener('click', async () => {
     const preview = await api('POST', '/api/scenarios/preview', { source: $('#scenario-source').value, businessId: business.id });
     $('#preview-greeting').textContent = preview.greeting;
     $('#preview-script').textContent = preview.script;
-    $('#preview-fields').replaceChildren(...preview.fields.map(field => {
-      const box = document.createElement('div');
-      const label = Object.assign(document.createElement('label'), { textContent: field.label + (field.required ? ' *' : '') });
-      const input = field.type === 'choice'
-        ? Object.assign(document.createElement('select'), { disabled: true })
-        : Object.assign(document.createElement(field.type === 'longtext' ? 'textarea' : 'input'), { disabled: true });
-      for (const choice of field.choices ?? []) input.append(Object.assign(document.createElement('option'), { textContent: choice }));
-      box.dataset.field = field.name;
-      box.append(label, input);
-      return box;
-    }));
+    $('#preview-fields').replaceChildren(...fieldsForm(preview.fields));
     show($('#scenario-preview'), true);
     clearProblem($('#scenario'), $('#scenario-error'));
   } catch (error) { show($('#scenario-preview'), false); showProblem($('#scenario'), $('#scenario-error'), error); }
@@ -208,13 +239,20 @@ async function renderStatus() {
   $('#live-badge').classList.toggle('live', status.live);
   // The steps of going live, in order, the first not done being the current one (the checklist says what is missing).
   const done = Object.fromEntries(status.items.map(item => [item.key, item.done]));
-  const steps = [['company', done.profile], ['number', done.line], ['forwarding', done.forwarding], ['check', done.forwarding],
-    ['scenario', done.scenario], ['plan', done.subscription], ['live', status.live]];
+  // Each step links to the part of the page where it is done: on a long page the plans are far below the steps.
+  const steps = [['company', done.profile, 'profile'], ['number', done.line, 'forwarding'], ['forwarding', done.forwarding, 'forwarding'],
+    ['check', done.forwarding, 'start-check'], ['scenario', done.scenario, 'scenario'], ['plan', done.subscription, 'billing'],
+    ['live', status.live, 'status']];
   const current = steps.findIndex(([, finished]) => !finished);
-  $('#steps').replaceChildren(...steps.map(([step, finished], index) => Object.assign(document.createElement('li'), {
-    textContent: t(`steps.${step}`), className: finished ? 'done' : index === current ? 'current' : '',
-    ...(index === current ? { ariaCurrent: 'step' } : {}),
-  })));
+  $('#steps').replaceChildren(...steps.map(([step, finished, section], index) => {
+    const item = Object.assign(document.createElement('li'), {
+      className: finished ? 'done' : index === current ? 'current' : '', ...(index === current ? { ariaCurrent: 'step' } : {}),
+    });
+    const link = Object.assign(document.createElement('a'), { href: `#${section}`, textContent: t(`steps.${step}`) });
+    link.dataset.step = step;
+    item.append(link);
+    return item;
+  }));
   $('#checklist').replaceChildren(...status.items.map(item => {
     const li = document.createElement('li');
     li.className = item.done ? 'done' : '';

@@ -128,6 +128,21 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
     }
 
     [Fact]
+    public async Task TheMissedFilterListsEveryCallThatEndedWithoutAnOperatorAsTheFiguresCountThem()
+    {
+        var history = await HistoryAsync();
+        var log = $"/api/businesses/{history.BusinessId}/calls";
+
+        var missed = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?outcome=missed", Ct);
+        var figures = await history.Owner.GetFromJsonAsync<JsonElement>(
+            $"/api/businesses/{history.BusinessId}/metrics?from={DateTimeOffset.UtcNow.AddDays(-1):yyyy-MM-dd}", Ct);
+
+        Assert.Equal([history.Stranger.Id, history.Abandoned.Id, history.Earlier.Id],
+            missed.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
+        Assert.Equal(figures.GetProperty("missed").GetInt64(), missed.GetProperty("total").GetInt32());
+    }
+
+    [Fact]
     public async Task AnotherOwnersCallAndLogAreNotFoundAndABadFilterNamesItsField()
     {
         var history = await HistoryAsync();

@@ -38,7 +38,7 @@ public sealed class ProductionStartTests(PostgresServer postgres)
             start.ArgumentList.Add(arg == "{dll}" ? dll : arg);
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)
                      || k.StartsWith("DOTNET_ENVIRONMENT", StringComparison.Ordinal) || k.StartsWith("ConnectionStrings", StringComparison.Ordinal)
-                     || k.StartsWith("App__", StringComparison.Ordinal)).ToList())
+                     || k.StartsWith("App__", StringComparison.Ordinal) || k.StartsWith("Legal__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_HTTP_PORTS"] = "0";
@@ -87,16 +87,38 @@ public sealed class ProductionStartTests(PostgresServer postgres)
     }
 
     [Fact]
+    public async Task ProductionWithoutTheLegalContactAndOperatorStopsWithOneClearLine()
+    {
+        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Default"] = await postgres.CreateDatabaseAsync(),
+            ["App__PublicBaseUrl"] = "https://receptionist.example",
+        }, "{dll}");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Legal__ContactEmail", output);
+        Assert.Contains("Legal__OperatorName", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    /// <summary>What Production needs besides the database: the public URL and whom the legal pages name.</summary>
+    static readonly Dictionary<string, string?> PublicSettings = new()
+    {
+        ["App__PublicBaseUrl"] = "https://receptionist.example",
+        ["Legal__ContactEmail"] = "privacy@receptionist.example",
+        ["Legal__OperatorName"] = "ООО «Ресепшионист»",
+    };
+
+    [Fact]
     public async Task APortAlreadyInUseStopsTheStartWithOneReadableLine()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         taken.Start();
         var port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
 
-        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>
+        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>(PublicSettings)
         {
             ["ConnectionStrings__Default"] = await postgres.CreateDatabaseAsync(),
-            ["App__PublicBaseUrl"] = "https://receptionist.example",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
         }, "{dll}");
 
@@ -119,10 +141,9 @@ public sealed class ProductionStartTests(PostgresServer postgres)
     {
         var connectionString = await postgres.CreateDatabaseAsync();
 
-        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>
+        var (exitCode, output) = await RunAsync(new Dictionary<string, string?>(PublicSettings)
         {
             ["ConnectionStrings__Default"] = connectionString,
-            ["App__PublicBaseUrl"] = "https://receptionist.example",
         }, args);
 
         Assert.True(exitCode == 0, $"{platform}: exit {exitCode}\n{output}");

@@ -79,6 +79,8 @@ public sealed class ProductionApp(PostgresServer postgres) : ReceptionistApp(pos
         base.ConfigureWebHost(builder);
         builder.UseEnvironment("Production");
         builder.UseSetting("App:PublicBaseUrl", "https://receptionist.example");
+        builder.UseSetting("Legal:ContactEmail", "privacy@receptionist.example");
+        builder.UseSetting("Legal:OperatorName", "ООО «Ресепшионист»");
     }
 }
 

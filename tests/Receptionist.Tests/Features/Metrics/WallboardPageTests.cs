@@ -115,7 +115,7 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
         await page.ClickAsync("#sign-in");
 
         await Assertions.Expect(page.Locator("#service")).ToContainTextAsync("Как обслужены ваши звонки");
-        await Assertions.Expect(page.Locator("#service-figures [data-metric=offered] td").Nth(1)).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("#service-figures [data-metric=calls] td").Nth(1)).ToHaveTextAsync("2");
         await Assertions.Expect(page.Locator("#service-figures [data-metric=missed] td").Nth(1)).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator("#service-figures [data-metric=serviceLevel] td").Nth(1)).ToContainTextAsync("50");
         await Assertions.Expect(page.Locator("#service-figures [data-metric=averageSpeedOfAnswerSeconds] td").Nth(1)).ToHaveTextAsync("0:12");

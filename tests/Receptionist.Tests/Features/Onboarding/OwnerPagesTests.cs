@@ -41,11 +41,16 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         await Assertions.Expect(page.Locator("#checklist li[data-key=line]")).ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#checklist li[data-key=forwarding]")).Not.ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#live-badge")).ToHaveTextAsync("не подключено");
-        await page.SelectOptionAsync("#builtin", "order-intake");
-        await page.ClickAsync("#choose-builtin");
+        // The built-ins side by side, each greeting in this business's name; one click picks one, which then waits to be edited.
+        await Assertions.Expect(page.Locator("#builtin-cards .card")).Not.ToHaveCountAsync(0);
+        foreach (var greeting in await page.Locator("#builtin-cards .card .greeting").AllInnerTextsAsync())
+            Assert.Contains("Пекарня «Утро»", greeting);
+        await page.ClickAsync("#builtin-cards [data-key=order-intake] button");
         await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
         await Assertions.Expect(page.Locator("#scenario-current")).ToContainTextAsync("версия 1");
-        await Assertions.Expect(page.Locator("#builtin")).ToHaveValueAsync("order-intake");
+        await Assertions.Expect(page.Locator("#builtin-cards .card.chosen")).ToHaveAttributeAsync("data-key", "order-intake");
+        await Assertions.Expect(page.Locator("#own-scenario")).ToHaveAttributeAsync("open", "");
+        await Assertions.Expect(page.Locator("#scenario-source")).ToHaveValueAsync(new Regex("title: Приём заказа"));
     }
 
     [Fact]
@@ -178,9 +183,16 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         Assert.Contains("<tr data-plan=\"start\"><td>Старт</td><td>990 ₽</td><td>50</td>", frontDoor);
         Assert.Contains("href=\"/privacy\"", frontDoor);
         Assert.Contains("href=\"/terms\"", frontDoor);
+        // Who stands behind the service and how to reach them, in the page itself (Legal__ContactEmail, Legal__OperatorName).
+        Assert.Contains("<a id=\"contact-email\" href=\"mailto:privacy@receptionist.example\">privacy@receptionist.example</a>", frontDoor);
+        Assert.Contains("<span id=\"operator-name\">Receptionist</span>", frontDoor);
         var privacy = await app.CreateClient().GetStringAsync("/privacy", TestContext.Current.CancellationToken);
         Assert.Contains("Редакция 2026-11-27", privacy);
         Assert.Contains("privacy@receptionist.example", privacy);
+        Assert.Contains("Оператор персональных данных — Receptionist", privacy);
+        var terms = await app.CreateClient().GetStringAsync("/terms", TestContext.Current.CancellationToken);
+        Assert.Contains("Исполнитель — Receptionist", terms);
+        Assert.Contains("privacy@receptionist.example", terms);
 
         await page.ClickAsync("#switch-language");
 
@@ -225,14 +237,64 @@ public sealed class OwnerPagesTests(LiveReceptionistApp app, Browser browser) : 
         // Usable, not just fitting: the main actions are on screen and can be pressed.
         await page.Locator("#start-check").ScrollIntoViewIfNeededAsync();
         Assert.True(await page.Locator("#start-check").IsVisibleAsync());
-        await page.SelectOptionAsync("#builtin", "take-message");
-        await page.ClickAsync("#choose-builtin");
+        await page.ClickAsync("#builtin-cards [data-key=take-message] button");
         await Assertions.Expect(page.Locator("#checklist li[data-key=scenario]")).ToHaveClassAsync("done");
         foreach (var path in new[] { "/owner/confirm.html", "/owner/reset.html", "/privacy", "/terms" })
         {
             await page.GotoAsync(path);
             await AssertFitsAsync(path);
         }
+    }
+
+    [Fact]
+    public async Task TheHeadlinePanelComparesTheWeekWithTheWeekBeforeAndLeadsToTheMissedCallsOnAPhone()
+    {
+        await LinesAndForwardingTests.AddLineAsync(app, "+7 495 000-77-09");
+        var email = $"headline-{Guid.NewGuid():N}@example.com";
+        (await app.CreateClient().PostAsJsonAsync("/api/auth/register", new { email, password = "page-password-1", personalDataConsent = true },
+            TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+        var owner = await app.SignInAsync(email, "page-password-1");
+        var created = await owner.PostAsJsonAsync("/api/businesses",
+            BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber()), TestContext.Current.CancellationToken);
+        var businessId = (await created.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken)).GetProperty("id").GetGuid();
+        // This week: one call answered in 10 s and one caller who gave up after 30 s. The week before: one answered after 40 s.
+        await app.ScalarAsync<object>("""
+            INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, answered_at, ended_at, billable)
+            VALUES (gen_random_uuid(), $1, 'CA' || md5(random()::text), '+79160000021', 'Ended', 'Answered', now() - interval '2 days',
+                    now() - interval '2 days' + interval '10 seconds', now() - interval '2 days' + interval '90 seconds', true),
+                   (gen_random_uuid(), $1, 'CA' || md5(random()::text), '+79160000022', 'Ended', 'Abandoned', now() - interval '2 days',
+                    NULL, now() - interval '2 days' + interval '30 seconds', false),
+                   (gen_random_uuid(), $1, 'CA' || md5(random()::text), '+79160000023', 'Ended', 'Answered', now() - interval '10 days',
+                    now() - interval '10 days' + interval '40 seconds', now() - interval '10 days' + interval '90 seconds', false)
+            """, businessId);
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync("/owner/");
+        await page.FillAsync("#auth-email", email);
+        await page.FillAsync("#auth-password", "page-password-1");
+        await page.ClickAsync("#sign-in");
+
+        await page.ClickAsync("#headline-period [data-days='7']");
+
+        await Assertions.Expect(page.Locator("#headline-period [data-days='7']")).ToHaveAttributeAsync("aria-pressed", "true");
+        var figure = (string metric, int cell) => page.Locator($"#service-figures [data-metric={metric}] td").Nth(cell);
+        await Assertions.Expect(figure("calls", 1)).ToHaveTextAsync("2");
+        await Assertions.Expect(figure("calls", 2)).ToHaveTextAsync("▲ 1 (было 1)");
+        await Assertions.Expect(figure("answered", 2)).ToHaveTextAsync("= (было 1)");
+        await Assertions.Expect(figure("missed", 1)).ToHaveTextAsync("1");
+        await Assertions.Expect(figure("missed", 2)).ToHaveAttributeAsync("data-trend", "worse");
+        await Assertions.Expect(figure("notBilled", 2)).ToHaveTextAsync("▼ 1 (было 1)");
+        await Assertions.Expect(figure("averageSpeedOfAnswerSeconds", 1)).ToHaveTextAsync("0:10");
+        await Assertions.Expect(figure("averageSpeedOfAnswerSeconds", 2)).ToHaveAttributeAsync("data-trend", "better");
+        Assert.Empty(await LatinWordsOnAsync(page));
+        Assert.True(await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth") <= 0,
+            "the panel fits a 390 px screen");
+
+        // The missed count opens the log on exactly those calls.
+        await figure("missed", 1).Locator("button").ClickAsync();
+        await Assertions.Expect(page.Locator("#filter-outcome")).ToHaveValueAsync("missed");
+        await Assertions.Expect(page.Locator("#call-rows tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#call-rows tr")).ToContainTextAsync("+79160000022");
     }
 
     [Fact]

@@ -35,6 +35,54 @@ public sealed class OwnBusinessPreviewTests(ReceptionistApp app) : IClassFixture
     }
 
     [Fact]
+    public async Task TheBuiltInsAreEachRenderedOnTheOwnersBusinessInItsLanguage()
+    {
+        var owner = await app.NewOwnerAsync();
+        var profile = JsonSerializer.SerializeToNode(BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber()))!.AsObject();
+        profile["name"] = "Dental Care Smile";
+        profile["language"] = "en-US";
+        var created = await owner.PostAsJsonAsync("/api/businesses", profile, Ct);
+        var businessId = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var catalogue = (await owner.GetFromJsonAsync<JsonElement[]>("/api/scenarios?language=en-US", Ct))!;
+
+        var builtIns = (await owner.GetFromJsonAsync<JsonElement[]>($"/api/businesses/{businessId}/scenario/built-ins", Ct))!;
+
+        Assert.Equal(catalogue.Select(s => s.GetProperty("key").GetString()), builtIns.Select(s => s.GetProperty("key").GetString()));
+        Assert.True(builtIns.Length >= 3, "several built-ins to compare");
+        foreach (var builtIn in builtIns)
+        {
+            var key = builtIn.GetProperty("key").GetString();
+            var english = catalogue.Single(s => s.GetProperty("key").GetString() == key);
+            Assert.Equal(english.GetProperty("title").GetString(), builtIn.GetProperty("title").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(builtIn.GetProperty("description").GetString()), key);
+            var preview = builtIn.GetProperty("preview");
+            Assert.Contains("Dental Care Smile", preview.GetProperty("greeting").GetString());
+            Assert.DoesNotMatch("[А-Яа-яЁё]", preview.GetProperty("greeting").GetString()!);
+            Assert.NotEqual(0, preview.GetProperty("fields").GetArrayLength());
+        }
+
+        // Picked with one click: saving the built-in by its key makes it the current version, whose text can then be edited.
+        var chosen = builtIns[1].GetProperty("key").GetString();
+        (await owner.PutAsJsonAsync($"/api/businesses/{businessId}/scenario", new { builtIn = chosen }, Ct)).EnsureSuccessStatusCode();
+        var current = await owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{businessId}/scenario", Ct);
+        Assert.Equal(chosen, current.GetProperty("builtIn").GetString());
+        Assert.Equal(builtIns[1].GetProperty("source").GetString(), current.GetProperty("source").GetString());
+    }
+
+    [Fact]
+    public async Task AnotherOwnersBusinessGetsNoBuiltInPreviews()
+    {
+        var owner = await app.NewOwnerAsync();
+        var created = await owner.PostAsJsonAsync("/api/businesses", BusinessesTests.ValidBusiness(BusinessesTests.UniqueMoscowNumber()), Ct);
+        var businessId = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("id").GetGuid();
+        var stranger = await app.NewOwnerAsync();
+
+        var response = await stranger.GetAsync($"/api/businesses/{businessId}/scenario/built-ins", Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
     public async Task AnotherOwnersBusinessCannotBePreviewedOn()
     {
         var owner = await app.NewOwnerAsync();

@@ -143,6 +143,18 @@ public sealed class OfferAndHoldMetricsTests(RoutingApp app) : IClassFixture<Rou
     }
 
     [Fact]
+    public async Task TheOfferAndHoldFiguresAreDocumentedInOpenApi()
+    {
+        var document = await app.CreateClient().GetFromJsonAsync<JsonElement>("/openapi/v1.json", Ct);
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var operatorFigures = schemas.GetProperty("OperatorFigures").GetProperty("properties");
+        foreach (var name in new[] { "offers", "offersAnswered", "offersMissed", "offersDeclined", "offersWithdrawn", "offerAnswerRate",
+                     "averageHoldSeconds" })
+            Assert.True(operatorFigures.TryGetProperty(name, out _), $"OperatorFigures has no {name}");
+        Assert.True(schemas.GetProperty("MetricsReport").GetProperty("properties").TryGetProperty("averageHoldSeconds", out _));
+    }
+
+    [Fact]
     public async Task HoldInWarmTransfersIsLeftOutOfTalkAndTheAhtPartsAddUp()
     {
         var business = await app.NewBusinessAsync(live: false);

@@ -8,8 +8,8 @@
 //   dotnet run -c Release --project bench/Receptionist.Bench metrics [calls]
 // instead generates a call history (1,000,000 calls over 90 days, 100 operators) and measures the wallboard and the
 // 30-day report through HTTP.
-//   dotnet run -c Release --project bench/Receptionist.Bench routing [calls]
-// instead measures push routing: webhook → offer at 200 calls/s with 100 operators available (RoutingBench.cs).
+//   dotnet run -c Release --project bench/Receptionist.Bench routing [calls] [calls per second]
+// instead measures push routing: webhook → offer at 200 calls/s (by default) with 100 operators available (RoutingBench.cs).
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -128,7 +128,8 @@ if (routingMode)
 {
     try
     {
-        await RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond: 200, TokenAsync);
+        var perSecond = args.Length > 2 ? int.Parse(args[2]) : 200;
+        await RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond, TokenAsync);
     }
     finally
     {

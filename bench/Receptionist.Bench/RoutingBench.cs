@@ -60,17 +60,17 @@ static class RoutingBench
             return form;
         }
 
-        var queued = 0;
-        // One call: the time until the offer reached an operator, then the caller hangs up while it rings.
-        async Task<TimeSpan> OfferOne(int n)
+        // One call: the time until the offer reached an operator (and whether it queued first), then the caller hangs
+        // up while it rings.
+        async Task<(TimeSpan Offered, bool Queued)> OfferOne(int n)
         {
             var sid = $"CA{Guid.NewGuid():N}";
             var started = Stopwatch.GetTimestamp();
             var twiml = await Signed("/telephony/twilio/voice", Form(sid, n));
             TimeSpan offered;
-            if (twiml.Element("Dial") is null)
+            var queued = twiml.Element("Dial") is null;
+            if (queued)
             {
-                Interlocked.Increment(ref queued);
                 var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
                 long at;
                 while (!Redirected.TryGetValue(sid, out at))
@@ -79,7 +79,7 @@ static class RoutingBench
                     {
                         await using var data = NpgsqlDataSource.Create(connectionString);
                         await using var states = data.CreateCommand(
-                            "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, max(offerable_at)::text o FROM operator_presence GROUP BY 1, 2) s");
+                            "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, coalesce(max(offerable_at)::text, '-') o FROM operator_presence GROUP BY 1, 2) s");
                         await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
                         throw new TimeoutException($"Call {sid} was never offered (operators {await states.ExecuteScalarAsync()}; call {await call.ExecuteScalarAsync()}).");
                     }
@@ -92,16 +92,15 @@ static class RoutingBench
                 offered = Stopwatch.GetElapsedTime(started);
             var action = new Uri(twiml.Element("Dial")!.Attribute("action")!.Value).PathAndQuery;
             await Signed(action, Form(sid, n, ("CallStatus", "completed"), ("DialCallStatus", "canceled")));
-            return offered;
+            return (offered, queued);
         }
 
         string BridgePath(string sid) => RedirectUrls.TryGetValue(sid, out var url) ? new Uri(url).PathAndQuery : throw new InvalidOperationException();
 
         for (var i = 0; i < 100; i++)
             await OfferOne(i);
-        queued = 0;
         var started = Stopwatch.GetTimestamp();
-        var pending = new List<Task<TimeSpan>>();
+        var pending = new List<Task<(TimeSpan Offered, bool Queued)>>();
         for (var i = 0; i < calls; i++)
         {
             var due = TimeSpan.FromSeconds((double)i / perSecond) - Stopwatch.GetElapsedTime(started);
@@ -110,9 +109,23 @@ static class RoutingBench
             var n = i;
             pending.Add(Task.Run(() => OfferOne(n)));
         }
-        var samples = (await Task.WhenAll(pending)).Select(t => t.TotalMilliseconds).Order().ToList();
-        double Percentile(double p) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(p * samples.Count) - 1)];
-        Console.WriteLine($"{$"webhook → offer, {perSecond} calls/s, {Operators} operators",-60} p50 {Percentile(0.50),6:0.0} ms   p99 {Percentile(0.99),6:0.0} ms   max {samples[^1],6:0.0} ms   ({calls} calls, {queued} queued first)");
+        var results = await Task.WhenAll(pending);
+        var took = Stopwatch.GetElapsedTime(started);
+        void Report(string what, IEnumerable<(TimeSpan Offered, bool Queued)> subset)
+        {
+            var samples = subset.Select(r => r.Offered.TotalMilliseconds).Order().ToList();
+            if (samples.Count == 0)
+            {
+                Console.WriteLine($"{what,-60} none");
+                return;
+            }
+            double Percentile(double p) => samples[Math.Min(samples.Count - 1, (int)Math.Ceiling(p * samples.Count) - 1)];
+            Console.WriteLine($"{what,-60} p50 {Percentile(0.50),7:0.0} ms   p99 {Percentile(0.99),7:0.0} ms   max {samples[^1],7:0.0} ms   ({samples.Count} calls)");
+        }
+        Report($"webhook → offer, {perSecond} calls/s, {Operators} operators, all", results);
+        Report("  dialled by the incoming webhook itself", results.Where(r => !r.Queued));
+        Report("  queued first, offered by the router", results.Where(r => r.Queued));
+        Console.WriteLine($"{calls} calls offered and let go in {took.TotalSeconds:0.0} s ({calls / took.TotalSeconds:0} calls/s)");
     }
 
     /// <summary>The instructions each redirect asked for, by call sid.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Receptionist.Data;
 using Receptionist.Features.Accounts;
 using Receptionist.Features.Billing;
@@ -19,8 +20,16 @@ public sealed record IncomingCall(string ProviderCallId, string From, string To,
 /// <summary>What to do with a new call.</summary>
 public abstract record IncomingDecision
 {
-    /// <summary>Put the caller in the shared queue; they hear ringback until an operator takes them or it overflows.</summary>
-    public sealed record Queue(Guid CallId) : IncomingDecision;
+    /// <summary>Put the caller in the shared queue; they hear ringback until an operator takes them or it overflows.
+    /// <paramref name="NobodyFree"/>: this delivery recorded the call and found nobody to offer it to.</summary>
+    public sealed record Queue(Guid CallId, bool NobodyFree) : IncomingDecision;
+
+    /// <summary>Someone was free: the call is offered to them, and the answer dials them.</summary>
+    public sealed record Offered(Guid CallId, Guid OperatorId) : IncomingDecision;
+
+    /// <summary>The caller is on the business's block list (Features/Blocking): recorded as blocked, never queued.
+    /// <paramref name="Recorded"/> is true for the delivery that recorded it, false for a repeat.</summary>
+    public sealed record Blocked(Guid CallId, Guid BusinessId, string BusinessName, string Language, bool Recorded) : IncomingDecision;
 
     /// <summary>Send the caller straight to the business's fallback.</summary>
     public sealed record Fallback(Guid CallId, FallbackPlan Plan) : IncomingDecision;
@@ -57,10 +66,11 @@ public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
 /// hears of every missed call exactly once.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, EmailTemplates templates,
-    BillingUsage usage, OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
+    AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, IOptions<RoutingOptions> routingOptions,
+    EmailTemplates templates, BillingUsage usage, OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
 {
     readonly CallOptions settings = options.Value;
+    readonly RoutingOptions routing = routingOptions.Value;
 
     /// <summary>PostgreSQL keeps microseconds: times are compared at the precision they were stored with.</summary>
     DateTimeOffset Now()
@@ -70,51 +80,23 @@ public sealed class CallFlow(
     }
 
     /// <summary>
-    /// One round trip: finds the business by the dialled line, decides whether it is live, and records the call.
-    /// A repeated delivery, even a concurrent one, finds the same call (the upsert returns the row whichever
-    /// transaction inserted it). A forwarding-check call, or a repeat of the one that passed a check, is not recorded.
+    /// One round trip: finds the business by the dialled line, decides whether it is live, screens the caller against
+    /// the business's block list, records the call and, when someone fits it now, offers it to that operator
+    /// (<see cref="CallQueue.ChooseOperatorSql"/>), so a caller who finds a free operator is dialled through by this
+    /// very answer. A repeated delivery, even a concurrent one, finds the same call (the upsert returns the row whichever
+    /// transaction inserted it) and offers nobody. A forwarding-check call, or a repeat of the one that passed a check,
+    /// is not recorded.
     /// </summary>
     public async Task<IncomingDecision> IncomingAsync(IncomingCall call, CancellationToken ct)
     {
         var now = Now();
-        var rows = await db.Database.SqlQuery<IncomingRow>($"""
-            WITH target AS (
-                SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, l.number AS line,
-                       -- Live: the go-live checklist (GoLiveEndpoints); the subscription part is Subscription.AnswersCallsSql.
-                       (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
-                            SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
-                              AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > {now})))) AS live,
-                       COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call,
-                       EXISTS (SELECT 1 FROM forwarding_checks r WHERE r.return_call_id = {call.ProviderCallId}) AS check_returned
-                FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
-                LEFT JOIN LATERAL (
-                    SELECT true AS found, f.provider_call_id FROM forwarding_checks f
-                    WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending ON true
-                WHERE l.number = {call.To} AND l.retired_at IS NULL
-            ),
-            classified AS (
-                -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number.
-                -- A customer's call forwarded during the check has its own caller id and is answered as usual.
-                SELECT t.*, (t.check_returned OR (t.check_pending AND ({call.From} = t.line
-                    OR ({call.ForwardedFrom} = t.protected_number AND {call.From} = t.protected_number)))) AS is_check
-                FROM target t
-            ),
-            recorded AS (
-                INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, last_seen_at,
-                                   billable, reconcile_attempts)
-                SELECT {Guid.CreateVersion7()}, c.id, {call.ProviderCallId}, {call.From},
-                       CASE WHEN c.live THEN 'Waiting' ELSE 'Fallback' END,
-                       CASE WHEN c.live THEN NULL ELSE 'NotLive' END, {now}, {now}, false, 0
-                FROM classified c WHERE NOT c.is_check
-                -- DO UPDATE (not DO NOTHING) so that a concurrent duplicate waits for the first and gets its row back;
-                -- the repeat is also evidence that the caller is still there.
-                ON CONFLICT (provider_call_id) DO UPDATE SET last_seen_at = GREATEST(calls.last_seen_at, excluded.last_seen_at)
-                RETURNING id, status
-            )
-            SELECT c.id AS business_id, c.name, c.language, c.fallback, c.backup_number, c.is_check, c.pending_check_call,
-                   r.id AS call_id, r.status
-            FROM classified c LEFT JOIN recorded r ON true
-            """).ToListAsync(ct);
+        var rows = await db.Database.SqlQueryRaw<IncomingRow>(IncomingSql,
+        [
+            .. queue.RoutingParameters(now), new NpgsqlParameter("id", Guid.CreateVersion7()),
+            new NpgsqlParameter("provider_call_id", call.ProviderCallId), new NpgsqlParameter("caller", call.From),
+            new NpgsqlParameter("dialled", call.To), new NpgsqlParameter<string?>("forwarded_from", call.ForwardedFrom),
+            new NpgsqlParameter("offers", routing.Push),
+        ]).ToListAsync(ct);
 
         if (rows is not [var row])
             return new IncomingDecision.UnknownLine();
@@ -124,13 +106,75 @@ public sealed class CallFlow(
             return new IncomingDecision.ForwardingConfirmed(row.PendingCheckCall);
         }
         var callId = row.CallId!.Value;
-        return row.Status switch
+        return row switch
         {
-            nameof(CallStatus.Fallback) => new IncomingDecision.Fallback(callId, row.ToPlan()),
-            nameof(CallStatus.Ended) => new IncomingDecision.Over(),
-            _ => new IncomingDecision.Queue(callId),
+            { Outcome: nameof(CallOutcome.Blocked) } => new IncomingDecision.Blocked(callId, row.BusinessId, row.Name, row.Language, row.Inserted),
+            { Status: nameof(CallStatus.Fallback) } => new IncomingDecision.Fallback(callId, row.ToPlan()),
+            { Status: nameof(CallStatus.Ended) } => new IncomingDecision.Over(),
+            { Status: nameof(CallStatus.Claimed), OperatorId: { } operatorId } => new IncomingDecision.Offered(callId, operatorId),
+            _ => new IncomingDecision.Queue(callId, NobodyFree: row.Inserted && routing.Push),
         };
     }
+
+    static readonly string IncomingSql = $"""
+        WITH target AS (
+            SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, b.scenario_version_id,
+                   l.number AS line,
+                   -- Live: the go-live checklist (GoLiveEndpoints); the subscription part is Subscription.AnswersCallsSql.
+                   (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
+                          AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > @now)))) AS live,
+                   COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call,
+                   EXISTS (SELECT 1 FROM forwarding_checks r WHERE r.return_call_id = @provider_call_id) AS check_returned,
+                   -- Features/Blocking: a caller on the business's block list is recorded as blocked, never queued.
+                   EXISTS (SELECT 1 FROM blocked_callers x WHERE x.business_id = b.id AND x.number = @caller
+                             AND (x.expires_at IS NULL OR x.expires_at > @now)) AS blocked
+            FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
+            LEFT JOIN LATERAL (
+                SELECT true AS found, f.provider_call_id FROM forwarding_checks f
+                WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending ON true
+            WHERE l.number = @dialled AND l.retired_at IS NULL
+        ),
+        classified AS (
+            -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number.
+            -- A customer's call forwarded during the check has its own caller id and is answered as usual.
+            SELECT t.*, (t.check_returned OR (t.check_pending AND (@caller = t.line
+                OR (@forwarded_from = t.protected_number AND @caller = t.protected_number)))) AS is_check
+            FROM target t
+        ),
+        call AS (
+            SELECT c.id AS business_id, c.language, @now AS received_at FROM classified c
+            WHERE @offers AND c.live AND NOT c.is_check AND NOT c.blocked
+        ),
+        chosen AS ({CallQueue.ChooseOperatorSql}),
+        recorded AS (
+            INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, last_seen_at,
+                               ended_at, operator_id, claimed_at, bridged_at, scenario_version_id, billable, reconcile_attempts)
+            SELECT @id, c.id, @provider_call_id, @caller,
+                   CASE WHEN c.blocked THEN 'Ended' WHEN NOT c.live THEN 'Fallback'
+                        WHEN chosen.operator_id IS NOT NULL THEN 'Claimed' ELSE 'Waiting' END,
+                   CASE WHEN c.blocked THEN 'Blocked' WHEN NOT c.live THEN 'NotLive' END, @now, @now,
+                   CASE WHEN c.blocked THEN @now END,
+                   chosen.operator_id, CASE WHEN chosen.operator_id IS NOT NULL THEN @now END,
+                   CASE WHEN chosen.operator_id IS NOT NULL THEN @now END,
+                   CASE WHEN chosen.operator_id IS NOT NULL THEN c.scenario_version_id END, false, 0
+            FROM classified c LEFT JOIN chosen ON true WHERE NOT c.is_check
+            -- DO UPDATE (not DO NOTHING) so that a concurrent duplicate waits for the first and gets its row back;
+            -- the repeat is also evidence that the caller is still there. A call recorded before its caller was
+            -- blocked goes on as it began.
+            ON CONFLICT (provider_call_id) DO UPDATE SET last_seen_at = GREATEST(calls.last_seen_at, excluded.last_seen_at)
+            RETURNING id, status, outcome, operator_id, xmax = 0 AS inserted
+        ),
+        ringing AS (
+            -- Only the delivery that recorded the call offers it: a repeat leaves the operator it chose alone.
+            UPDATE operator_presence SET state = 'Offered', updated_at = @now, offerable_at = NULL
+            FROM recorded WHERE recorded.inserted AND recorded.status = 'Claimed'
+              AND operator_presence.operator_id = recorded.operator_id
+        )
+        SELECT c.id AS business_id, c.name, c.language, c.fallback, c.backup_number, c.is_check, c.pending_check_call,
+               r.id AS call_id, r.status, r.outcome, r.operator_id, COALESCE(r.inserted, false) AS inserted
+        FROM classified c LEFT JOIN recorded r ON true
+        """;
 
     async Task ConfirmForwardingAsync(Guid businessId, string returnCallId, DateTimeOffset now, CancellationToken ct)
     {
@@ -465,10 +509,11 @@ public sealed class CallFlow(
         call.EndedAt ??= endedAt;
         call.Status = CallStatus.Ended;
         call.ReconcileAt = null;
-        // A caller the operator handed to the owner is no longer the operator's: their state has moved on.
-        if (call.OperatorId is { } operatorId && before is CallStatus.Claimed or CallStatus.Answered
+        // A caller the operator handed to the owner is no longer the operator's: their state has moved on. (Only an
+        // answered call can have been handed over: an unanswered offer just frees its operator.)
+        if (call.OperatorId is { } operatorId && (before == CallStatus.Claimed || before == CallStatus.Answered
             && !await db.Set<Transfers.CallTransfer>().AnyAsync(t => t.CallId == call.Id
-                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent), ct))
+                && (t.State == Transfers.TransferState.Connected || t.State == Transfers.TransferState.Sent), ct)))
         {
             // A summary written during the conversation leaves no wrap-up to do; a caller who never reached the
             // operator leaves nothing to wrap up either.
@@ -512,7 +557,7 @@ public sealed class CallFlow(
 
     sealed record IncomingRow(
         Guid BusinessId, string Name, string Language, string Fallback, string? BackupNumber,
-        bool IsCheck, string? PendingCheckCall, Guid? CallId, string? Status)
+        bool IsCheck, string? PendingCheckCall, Guid? CallId, string? Status, string? Outcome, Guid? OperatorId, bool Inserted)
     {
         public FallbackPlan ToPlan() => new(Name, Language, Enum.Parse<FallbackMode>(Fallback), BackupNumber);
     }

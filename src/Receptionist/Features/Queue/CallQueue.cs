@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Receptionist.Data;
 
 namespace Receptionist.Features.Queue;
@@ -88,50 +89,65 @@ public sealed class CallQueue(
     }
 
     /// <summary>
-    /// Offers one waiting call to the best available operator, in one statement on the same row locks as a claim:
-    /// the call's row (SKIP LOCKED: a call another transaction is moving is left to it) and the chosen operator's
-    /// presence row (SKIP LOCKED: an operator being offered a call elsewhere is passed over), so a call is never
-    /// offered to two operators and an operator never gets two offers. The rules, all here: an operator who is
-    /// available and past any decline cooldown; first those trained for the business, then those who speak its
-    /// language, each longest idle first; anyone available once the call has waited Routing:WidenAfterSeconds.
-    /// Null when the call is not waiting or nobody fits.
+    /// The routing rules, all here, shared by every statement that offers a call (this class's <see cref="OfferAsync"/>
+    /// and the incoming call's own statement in Calls/CallFlow): an operator who is available and past any decline
+    /// cooldown; first those trained for the business, then those who speak its language, each longest idle first;
+    /// anyone available once the call has waited Routing:WidenAfterSeconds. The chosen operator's presence row is locked
+    /// with SKIP LOCKED, so an operator being offered a call elsewhere is passed over and never gets two offers.
+    /// Reads a row <c>call</c> (business_id, language, received_at) and the parameters <c>@now</c> and
+    /// <c>@widened_before</c> (<see cref="RoutingParameters"/>).
+    /// </summary>
+    internal const string ChooseOperatorSql = """
+        SELECT p.operator_id FROM operator_presence p, call
+        WHERE p.state = 'Available' AND (p.offerable_at IS NULL OR p.offerable_at <= @now)
+          AND (call.language = ANY (p.languages) OR call.received_at <= @widened_before)
+        ORDER BY (call.business_id = ANY (p.trained_business_ids) AND call.language = ANY (p.languages)) DESC,
+                 (call.language = ANY (p.languages)) DESC, p.updated_at, p.operator_id
+        LIMIT 1
+        FOR UPDATE OF p SKIP LOCKED
+        """;
+
+    /// <summary>The parameters <see cref="ChooseOperatorSql"/> reads, at <paramref name="now"/>.</summary>
+    internal NpgsqlParameter[] RoutingParameters(DateTimeOffset now) =>
+        [new("now", now), new("widened_before", now.AddSeconds(-routing.WidenAfterSeconds))];
+
+    /// <summary>
+    /// Offers one waiting call to the best available operator (<see cref="ChooseOperatorSql"/>), in one statement on
+    /// the same row locks as a claim: the call's row (SKIP LOCKED: a call another transaction is moving is left to it)
+    /// and the chosen operator's presence row, so a call is never offered to two operators and an operator never gets
+    /// two offers. Null when the call is not waiting or nobody fits.
     /// </summary>
     public async Task<OfferedCallRow?> OfferAsync(Guid callId, bool dialsNow, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var heardSince = now.AddSeconds(-options.Value.CallerSilenceSeconds);
-        var widenedBefore = now.AddSeconds(-routing.WidenAfterSeconds);
-        var offered = await db.Database.SqlQuery<OfferedCallRow>($"""
+        var offered = await db.Database.SqlQueryRaw<OfferedCallRow>(OfferSql,
+            [.. RoutingParameters(now), new NpgsqlParameter("call_id", callId),
+             new NpgsqlParameter("heard_since", now.AddSeconds(-options.Value.CallerSilenceSeconds)),
+             new NpgsqlParameter("dials_now", dialsNow)]).ToListAsync(ct);
+        return offered.SingleOrDefault();
+    }
+
+    static readonly string OfferSql = $"""
             WITH call AS (
                 SELECT c.id, c.business_id, c.received_at, b.language, b.scenario_version_id
                 FROM calls c JOIN businesses b ON b.id = c.business_id
-                WHERE c.id = {callId} AND c.status = 'Waiting' AND c.last_seen_at >= {heardSince}
+                WHERE c.id = @call_id AND c.status = 'Waiting' AND c.last_seen_at >= @heard_since
                 FOR UPDATE OF c SKIP LOCKED
             ),
-            chosen AS (
-                SELECT p.operator_id FROM operator_presence p, call
-                WHERE p.state = 'Available' AND (p.offerable_at IS NULL OR p.offerable_at <= {now})
-                  AND (call.language = ANY (p.languages) OR call.received_at <= {widenedBefore})
-                ORDER BY (call.business_id = ANY (p.trained_business_ids) AND call.language = ANY (p.languages)) DESC,
-                         (call.language = ANY (p.languages)) DESC, p.updated_at, p.operator_id
-                LIMIT 1
-                FOR UPDATE OF p SKIP LOCKED
-            ),
+            chosen AS ({ChooseOperatorSql}),
             offered AS (
-                UPDATE calls SET status = 'Claimed', operator_id = chosen.operator_id, claimed_at = {now},
-                       bridged_at = CASE WHEN {dialsNow} THEN {now} END,
+                UPDATE calls SET status = 'Claimed', operator_id = chosen.operator_id, claimed_at = @now,
+                       bridged_at = CASE WHEN @dials_now THEN @now END,
                        scenario_version_id = call.scenario_version_id
                 FROM call, chosen WHERE calls.id = call.id
                 RETURNING calls.id, calls.provider_call_id, calls.operator_id
             ),
             ringing AS (
-                UPDATE operator_presence SET state = 'Offered', updated_at = {now}, offerable_at = NULL
+                UPDATE operator_presence SET state = 'Offered', updated_at = @now, offerable_at = NULL
                 FROM offered WHERE operator_presence.operator_id = offered.operator_id
             )
             SELECT id, provider_call_id, operator_id FROM offered
-            """).ToListAsync(ct);
-        return offered.SingleOrDefault();
-    }
+            """;
 
     /// <summary>
     /// An offer that was not answered puts its call back where it was in the queue (its wait keeps counting) and frees

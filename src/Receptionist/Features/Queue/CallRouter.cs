@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Receptionist.Features.Calls;
@@ -18,6 +19,9 @@ public sealed class CallRouter(
     IServiceScopeFactory scopes, IOptions<RoutingOptions> options, ILogger<CallRouter> logger)
 {
     const int CallsPerPass = 100;
+    /// <summary>Redirects under way at once: each is a request to the provider, so a pass that offers many calls rings
+    /// them side by side instead of one provider round trip after another.</summary>
+    const int RingsAtOnce = 16;
     readonly Channel<byte> wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>Something changed (a call waits, an operator is free): run a pass soon.</summary>
@@ -38,8 +42,9 @@ public sealed class CallRouter(
         }
     }
 
-    /// <summary>One pass; returns how many calls it offered.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct)
+    /// <summary>One pass; returns how many calls it offered. With <paramref name="sweep"/> it first does the clock's
+    /// work (offers run out, wrap-ups over); a pass woken by a freed operator needs only offer the waiting calls.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct, bool sweep = true)
     {
         if (!options.Value.Push)
             return 0;
@@ -50,48 +55,78 @@ public sealed class CallRouter(
         var queue = scope.ServiceProvider.GetRequiredService<CallQueue>();
         var flow = scope.ServiceProvider.GetRequiredService<CallFlow>();
         var app = scope.ServiceProvider.GetRequiredService<IOptions<AppOptions>>().Value;
+        var rings = new Rings(scopes, telephony, app, logger, ct);
 
-        // The provider's report that an offer rang out was lost: our clock settles it, so no offer is stuck.
-        foreach (var offer in await queue.OffersRunOutAsync(ct))
-            if (await flow.OfferEndedAsync(offer.Id, offer.OperatorId, OfferEnd.Missed, ct))
-            {
-                logger.LogInformation("Offer of call {CallId} to operator {OperatorId} ran out", offer.Id, offer.OperatorId);
-                await RingAsync(offer, telephony, flow, queue, app, ct);
-            }
-        await queue.EndLongWrapUpsAsync(ct);
+        if (sweep)
+        {
+            // The provider's report that an offer rang out was lost: our clock settles it, so no offer is stuck.
+            foreach (var offer in await queue.OffersRunOutAsync(ct))
+                if (await flow.OfferEndedAsync(offer.Id, offer.OperatorId, OfferEnd.Missed, ct))
+                {
+                    logger.LogInformation("Offer of call {CallId} to operator {OperatorId} ran out", offer.Id, offer.OperatorId);
+                    await rings.StartAsync(offer);
+                }
+            await queue.EndLongWrapUpsAsync(ct);
+        }
 
         var offered = 0;
         foreach (var callId in await queue.OldestWaitingAsync(CallsPerPass, ct))
         {
-            if (!await queue.AnyoneOfferableAsync(ct))
+            if (await flow.OfferAsync(callId, dialsNow: false, ct) is { } offer)
+            {
+                offered++;
+                await rings.StartAsync(offer);
+            }
+            // Nobody fits this call: someone may fit the next (another language, or widened by its wait), unless
+            // nobody at all can be offered a call now.
+            else if (!await queue.AnyoneOfferableAsync(ct))
                 break;
-            if (await flow.OfferAsync(callId, dialsNow: false, ct) is not { } offer)
-                continue;
-            offered++;
-            await RingAsync(offer, telephony, flow, queue, app, ct);
         }
+        await rings.AllDoneAsync();
         return offered;
     }
 
-    /// <summary>Moves the caller to the bridge instructions, which ring the operator the call is offered to now (or
-    /// queue the caller again when it waits).</summary>
-    async Task RingAsync(OfferedCallRow offer, ITelephonyProvider telephony, CallFlow flow, CallQueue queue, AppOptions app,
-        CancellationToken ct)
+    /// <summary>The redirects a pass started, a bounded number at once; each settles its own failure in its own scope
+    /// (the pass's database context is busy offering the next call).</summary>
+    sealed class Rings(IServiceScopeFactory scopes, ITelephonyProvider telephony, AppOptions app, ILogger logger, CancellationToken ct)
     {
-        try
+        readonly SemaphoreSlim slots = new(RingsAtOnce);
+        readonly List<Task> started = [];
+
+        public async Task StartAsync(OfferedCallRow offer)
         {
-            await telephony.RedirectCallAsync(offer.ProviderCallId, CallInstructions.Fetch(app.Url(TwilioCallWebhooks.BridgePath(offer.Id))), ct);
+            await slots.WaitAsync(ct);
+            started.Add(RingAsync(offer));
         }
-        catch (TelephonyException e) when (e.CallIsOver)
+
+        public Task AllDoneAsync() => Task.WhenAll(started);
+
+        /// <summary>Moves the caller to the bridge instructions, which ring the operator the call is offered to now
+        /// (or queue the caller again when it waits).</summary>
+        async Task RingAsync(OfferedCallRow offer)
         {
-            logger.LogInformation("Call {CallId} was over when offered", offer.Id);
-            await flow.CallerGoneAsync(offer.Id, ct);
-        }
-        catch (Exception e) when (TelephonyException.IsProviderFailure(e) && !ct.IsCancellationRequested)
-        {
-            // Not the operator's miss: the call waits again and the operator stays free.
-            logger.LogWarning(e, "Could not ring an operator for call {CallId}; it waits again", offer.Id);
-            await queue.ReturnAsync(offer.Id, PresenceState.Available, ct);
+            try
+            {
+                await telephony.RedirectCallAsync(offer.ProviderCallId,
+                    CallInstructions.Fetch(app.Url(TwilioCallWebhooks.BridgePath(offer.Id))), ct);
+            }
+            catch (TelephonyException e) when (e.CallIsOver)
+            {
+                logger.LogInformation("Call {CallId} was over when offered", offer.Id);
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<CallFlow>().CallerGoneAsync(offer.Id, ct);
+            }
+            catch (Exception e) when (TelephonyException.IsProviderFailure(e) && !ct.IsCancellationRequested)
+            {
+                // Not the operator's miss: the call waits again and the operator stays free.
+                logger.LogWarning(e, "Could not ring an operator for call {CallId}; it waits again", offer.Id);
+                await using var scope = scopes.CreateAsyncScope();
+                await scope.ServiceProvider.GetRequiredService<CallQueue>().ReturnAsync(offer.Id, PresenceState.Available, ct);
+            }
+            finally
+            {
+                slots.Release();
+            }
         }
     }
 }
@@ -102,11 +137,17 @@ sealed class CallRoutingService(CallRouter router, IOptions<RoutingOptions> opti
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Real time on purpose: the interval is about how soon a run-out offer, a wrap-up over, a cooldown or a widening
+        // is noticed. Passes woken by changes in between only offer (at 200 calls a second they come back to back).
+        long? lastSweep = null;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var sweep = lastSweep is not { } last || Stopwatch.GetElapsedTime(last) >= options.Value.SweepInterval;
+            if (sweep)
+                lastSweep = Stopwatch.GetTimestamp();
             try
             {
-                await router.RunOnceAsync(stoppingToken);
+                await router.RunOnceAsync(stoppingToken, sweep);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
@@ -116,7 +157,6 @@ sealed class CallRoutingService(CallRouter router, IOptions<RoutingOptions> opti
             {
                 return;
             }
-            // Real time on purpose: the interval is about how soon a cooldown or widening is noticed.
             try { await router.WaitAsync(options.Value.SweepInterval, stoppingToken); } catch (OperationCanceledException) { return; }
         }
     }

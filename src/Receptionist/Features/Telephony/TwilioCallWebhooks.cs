@@ -43,14 +43,15 @@ public static class TwilioCallWebhooks
         ILogger<CallFlow> logger, CancellationToken ct)
     {
         var incoming = new IncomingCall(request.CallSid, request.From, request.To, request.ForwardedFrom);
-        // Blocked callers first: they are recorded as blocked and never reach the queue (Features/Blocking).
-        if (await screen.BlockedAsync(incoming, ct) is { } blocked)
-            return BlockedCallerAnswer.For(blocked, blocking.Value.Treatment);
         var decision = await calls.IncomingAsync(incoming, ct);
         switch (decision)
         {
+            case IncomingDecision.Offered offered:
+                return DialOperator(offered.CallId, offered.OperatorId, app.Value, routing.Value);
             case IncomingDecision.Queue queue:
-                return await OfferOrEnqueueAsync(queue.CallId, calls, app.Value, routing.Value, ct);
+                return await OfferOrEnqueueAsync(queue.CallId, calls, app.Value, routing.Value, ct, tryOffer: !queue.NobodyFree);
+            case IncomingDecision.Blocked blocked:
+                return BlockedCallerAnswer.For(await screen.RecordedAsync(blocked, ct), blocking.Value.Treatment);
             case IncomingDecision.Fallback fallback:
                 return Fallback(fallback.CallId, fallback.Plan, app.Value);
             case IncomingDecision.ForwardingConfirmed confirmed:
@@ -106,14 +107,15 @@ public static class TwilioCallWebhooks
 
     /// <summary>
     /// A caller who is to wait goes straight to the best free operator when there is one (no queue hop, no added wait);
-    /// otherwise into the queue, whence routing offers the call as soon as someone is free.
+    /// otherwise into the queue, whence routing offers the call as soon as someone is free. Without
+    /// <paramref name="tryOffer"/> the caller's own request just found nobody free.
     /// </summary>
     static async Task<TwiMLResponse> OfferOrEnqueueAsync(Guid call, CallFlow calls, AppOptions app, RoutingOptions routing,
-        CancellationToken ct)
+        CancellationToken ct, bool tryOffer = true)
     {
         if (!routing.Push)
             return Enqueue(call, app);
-        if (await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
+        if (tryOffer && await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
             return DialOperator(call, offer.OperatorId, app, routing);
         // A router pass (woken by an operator just freed) may have offered this very call a moment earlier: then this
         // answer dials that operator rather than queueing the caller for the router's redirect.

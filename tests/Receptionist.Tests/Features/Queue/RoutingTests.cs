@@ -110,6 +110,24 @@ public sealed class RoutingTests(RoutingApp app) : IClassFixture<RoutingApp>, IA
     }
 
     [Fact]
+    public async Task ARepeatedIncomingCallDialsTheSameOperatorAndOffersNobodyElse()
+    {
+        var business = await app.NewBusinessAsync();
+        var anna = await AvailableOperatorAsync();
+        var boris = await AvailableOperatorAsync();
+        var (sid, first) = await CallAsync(business);
+
+        // Twilio retries the webhook (the first answer was lost on the way): the same call, the same operator.
+        var repeats = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            await TwiMLAsync(await app.IncomingCallAsync(sid, "+79161112233", business.Line))));
+
+        Assert.Equal(Identity(anna), Rings(first));
+        Assert.All(repeats, twiml => Assert.Equal(Identity(anna), Rings(twiml)));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM calls WHERE provider_call_id = $1", sid));
+        Assert.Equal("available", (await PresenceAsync(boris)).GetProperty("state").GetString());
+    }
+
+    [Fact]
     public async Task TheOperatorIdleLongestIsOfferedFirstAndNeverTwoCallsAtOnce()
     {
         var business = await app.NewBusinessAsync();

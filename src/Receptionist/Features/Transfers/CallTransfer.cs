@@ -44,8 +44,16 @@ public sealed class CallTransfer
     /// <summary>The operator no longer has the caller: the call's end must not move the operator's state.</summary>
     public bool OperatorReleased => State is TransferState.Connected or TransferState.Sent;
 
-    /// <summary>Seconds the caller held for the owner (never billed: a call is billed by its wait before the operator answered).</summary>
-    public int? HoldSeconds => Mode == TransferMode.Warm && EndedAt is { } ended ? (int)Math.Round((ended - StartedAt).TotalSeconds) : null;
+    /// <summary>Seconds the caller held for the owner in all of the call's warm transfers, null before any hold ended
+    /// (never billed: a call is billed by its wait before the operator answered).</summary>
+    public int? HoldSeconds
+    {
+        get
+        {
+            double? current = Mode == TransferMode.Warm && EndedAt is { } ended ? (ended - StartedAt).TotalSeconds : null;
+            return current is null && EarlierHoldSeconds == 0 ? null : (int)Math.Round((current ?? 0) + EarlierHoldSeconds);
+        }
+    }
 }
 
 sealed class CallTransferConfiguration : IEntityTypeConfiguration<CallTransfer>

@@ -199,6 +199,9 @@ public sealed class TransferTests(CallsApp app) : IClassFixture<CallsApp>
         Assert.Equal(25, figures.GetProperty("averageHoldSeconds").GetDouble());
         Assert.Equal(20, figures.GetProperty("averageTalkSeconds").GetDouble());
         Assert.Equal(45, figures.GetProperty("averageHandleTimeSeconds").GetDouble());
+        // The owner's call log says the same of the call.
+        var logged = await call.Business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{call.Business.Id}/calls/{call.CallId}", Ct);
+        Assert.Equal(25, logged.GetProperty("transfer").GetProperty("holdSeconds").GetInt32());
     }
 
     [Fact]

@@ -125,6 +125,19 @@ static class RoutingBench
         Report($"webhook → offer, {perSecond} calls/s, {Operators} operators, all", results);
         Report("  dialled by the incoming webhook itself", results.Where(r => !r.Queued));
         Report("  queued first, offered by the router", results.Where(r => r.Queued));
+        // Where a queued call's time went: until the router's offer (the database's clock) and after it, until the
+        // redirect reached the far end.
+        await using (var data = NpgsqlDataSource.Create(connectionString))
+        await using (var offers = data.CreateCommand("""
+            SELECT percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY extract(epoch FROM claimed_at - received_at) * 1000)
+            FROM calls WHERE claimed_at IS NOT NULL AND bridged_at IS NOT NULL AND claimed_at > received_at + interval '1 millisecond'
+            """))
+            if (await offers.ExecuteScalarAsync() is double[] { Length: 2 } percentiles)
+            {
+                var (p50, p99) = (percentiles[0], percentiles[1]);
+                const string What = "  of which until the router offered it (the call record)";
+                Console.WriteLine($"{What,-60} p50 {p50,7:0.0} ms   p99 {p99,7:0.0} ms");
+            }
         Console.WriteLine($"{calls} calls offered and let go in {took.TotalSeconds:0.0} s ({calls / took.TotalSeconds:0} calls/s)");
     }
 

@@ -8,7 +8,8 @@ using Receptionist.Features.Metrics;
 /// <summary>
 /// The wallboard's and the 30-day report's queries over a generated history: <c>calls</c> calls spread over 90 days
 /// across 200 businesses, answered by 100 operators (85 % answered, 8 % abandoned, 4 % overflowed, 3 % not live), with
-/// summaries and operator state spans (available / busy / wrap-up cycles through a 9-to-17 working day).
+/// summaries, warm transfers of 3 % of answered calls, and operator state spans (available / offered / busy / wrap-up
+/// cycles through a 9-to-17 working day; 90 % of offers answered, the rest missed or declined).
 /// </summary>
 static class MetricsBench
 {
@@ -53,21 +54,26 @@ static class MetricsBench
             INSERT INTO call_summaries (call_id, business_id, operator_id, outcome, outcome_label, fields, created_at)
             SELECT id, business_id, operator_id, 'message_taken', 'Сообщение принято', '{}', ended_at + random() * interval '60 seconds'
             FROM calls WHERE outcome = 'Answered';
+            INSERT INTO call_transfers (call_id, mode, state, operator_id, started_at, ended_at)
+            SELECT id, 'Warm', CASE WHEN random() < 0.5 THEN 'Connected' ELSE 'Declined' END, operator_id,
+                   answered_at + interval '10 seconds', answered_at + interval '25 seconds'
+            FROM calls WHERE outcome = 'Answered' AND random() < 0.03;
             """);
         // The trigger writes spans as presence changes; history is written directly, one cycle per 270 s of a working day.
         await ExecuteAsync(data, """
             ALTER TABLE operator_state_intervals DISABLE TRIGGER ALL;
-            INSERT INTO operator_state_intervals (operator_id, state, started_at, ended_at)
-            SELECT o.id, s.state, c + s.offset_s * interval '1 second', c + (s.offset_s + s.length_s) * interval '1 second'
+            INSERT INTO operator_state_intervals (operator_id, state, started_at, ended_at, offer_outcome)
+            SELECT o.id, s.state, c + s.offset_s * interval '1 second', c + (s.offset_s + s.length_s) * interval '1 second',
+                   CASE WHEN s.state <> 'Offered' THEN NULL WHEN random() < 0.9 THEN 'Answered' WHEN random() < 0.5 THEN 'Missed' ELSE 'Declined' END
             FROM (SELECT id FROM users WHERE email LIKE 'op%@bench.example') o,
                  generate_series(date_trunc('day', now() - interval '90 days') + interval '6 hours',
                                  now() - interval '1 day', interval '1 day') d,
                  generate_series(d, d + interval '8 hours', interval '270 seconds') c,
-                 (VALUES ('Available', 0, 60), ('Busy', 60, 180), ('WrapUp', 240, 30)) s(state, offset_s, length_s);
+                 (VALUES ('Available', 0, 50), ('Offered', 50, 10), ('Busy', 60, 180), ('WrapUp', 240, 30)) s(state, offset_s, length_s);
             ALTER TABLE operator_state_intervals ENABLE TRIGGER ALL;
             ANALYZE;
             """);
-        Console.WriteLine($"generated {calls} calls, {await ScalarAsync(data, "SELECT count(*) FROM operator_state_intervals")} state spans in {generate.Elapsed.TotalSeconds:0} s");
+        Console.WriteLine($"generated {calls} calls, {await ScalarAsync(data, "SELECT count(*) FROM operator_state_intervals")} state spans ({await ScalarAsync(data, "SELECT count(*) FROM operator_state_intervals WHERE state = 'Offered'")} offers), {await ScalarAsync(data, "SELECT count(*) FROM call_transfers")} transfers in {generate.Elapsed.TotalSeconds:0} s");
 
         var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = BenchApp.AdminEmail, password = BenchApp.AdminPassword }))
             .Content.ReadFromJsonAsync<JsonElement>();
@@ -103,6 +109,12 @@ static class MetricsBench
                 await Task.Delay(1000);
         }
         await MeasureAsync(admin, "30-day report (GET /api/admin/metrics)", report, 2, 20);
+        // What the report holds besides the speed: the offers and hold the generated history has.
+        var figures = await admin.GetFromJsonAsync<JsonElement>(report);
+        var operators = figures.GetProperty("byOperator").EnumerateArray().ToList();
+        var offers = operators.Sum(o => o.GetProperty("offers").GetInt64());
+        var answered = operators.Sum(o => o.GetProperty("offersAnswered").GetInt64());
+        Console.WriteLine($"(the 30-day report: {offers} offers, {answered} answered; average hold {figures.GetProperty("averageHoldSeconds")} s of an AHT of {figures.GetProperty("averageHandleTimeSeconds")} s)");
         var owner = await ScalarAsync(data, "SELECT b.id FROM businesses b ORDER BY b.name LIMIT 1");
         Console.WriteLine($"(one business holds {await ScalarAsync(data, $"SELECT count(*) FROM calls WHERE business_id = '{owner}'")} calls)");
     }

@@ -994,6 +994,12 @@ namespace Receptionist.Data.Migrations
                         .HasDefaultValue(0L)
                         .HasColumnName("handled");
 
+                    b.Property<double>("HoldSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("hold_seconds");
+
                     b.Property<long>("Missed")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
@@ -1017,6 +1023,36 @@ namespace Receptionist.Data.Migrations
                         .HasColumnType("bigint")
                         .HasDefaultValue(0L)
                         .HasColumnName("offered");
+
+                    b.Property<long>("Offers")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offers");
+
+                    b.Property<long>("OffersAnswered")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offers_answered");
+
+                    b.Property<long>("OffersDeclined")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offers_declined");
+
+                    b.Property<long>("OffersMissed")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offers_missed");
+
+                    b.Property<long>("OffersWithdrawn")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("offers_withdrawn");
 
                     b.Property<long>("Overflowed")
                         .ValueGeneratedOnAdd()
@@ -1141,6 +1177,11 @@ namespace Receptionist.Data.Migrations
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("ended_at");
+
+                    b.Property<string>("OfferOutcome")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("offer_outcome");
 
                     b.Property<Guid>("OperatorId")
                         .HasColumnType("uuid")
@@ -1427,6 +1468,12 @@ namespace Receptionist.Data.Migrations
                     b.Property<Guid>("CallId")
                         .HasColumnType("uuid")
                         .HasColumnName("call_id");
+
+                    b.Property<double>("EarlierHoldSeconds")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("double precision")
+                        .HasDefaultValue(0.0)
+                        .HasColumnName("earlier_hold_seconds");
 
                     b.Property<DateTimeOffset?>("EndedAt")
                         .HasColumnType("timestamp with time zone")

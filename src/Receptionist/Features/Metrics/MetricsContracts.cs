@@ -60,7 +60,7 @@ public sealed record MetricsReport(
             f.ServiceLevel, MetricsQuery.Ratio(t.AnsweredWithinBillingSla, t.Answered + t.Abandoned),
             f.AverageSpeedOfAnswerSeconds, MetricsQuery.Round(waits.P50), MetricsQuery.Round(waits.P90),
             f.AbandonmentRate, MetricsQuery.Ratio(t.Overflowed, t.Offered),
-            t.Handled, f.AverageHandleTimeSeconds, MetricsQuery.Round(c.AverageTalk), t.Handled == 0 ? null : 0,
+            t.Handled, f.AverageHandleTimeSeconds, MetricsQuery.Round(c.AverageTalk), MetricsQuery.Round(c.AverageHold),
             MetricsQuery.Round(c.AverageWrapUp), t.Repeated, MetricsQuery.Ratio(t.Repeated, t.Answered),
             hours, operators, businesses);
     }
@@ -83,7 +83,7 @@ public sealed record Figure(
         MetricsQuery.Ratio(c.AnsweredWithinTarget, c.Answered + c.Abandoned),
         MetricsQuery.Round(c.AverageWait),
         MetricsQuery.Ratio(c.Abandoned, c.Offered - c.ShortAbandoned),
-        c.Handled == 0 ? null : MetricsQuery.Round((c.AverageTalk ?? 0) + (c.AverageWrapUp ?? 0)));
+        MetricsQuery.Round(c.AverageHandleTime));
 }
 
 /// <summary>Calls that entered the queue in this hour of the day (0–23, in the report's time zone), over the period.</summary>
@@ -93,7 +93,10 @@ public sealed record BusinessFigures(Guid BusinessId, string Name, Figure Figure
 
 /// <summary>
 /// One operator over the period: calls answered and handled (answered and ended), AHT and its parts, time in each
-/// state, and occupancy = (talk + wrap-up) / (available + talk + wrap-up), talk being time busy on a call.
+/// state, and occupancy = (talk + wrap-up) / (available + talk + wrap-up), talk being time busy on a call. Offers are
+/// the calls push routing rang in their console in the period (a call they took by hand is not one), by how each
+/// ended; <c>offerAnswerRate</c> = answered / (answered + missed + declined), leaving out offers the caller withdrew
+/// by hanging up and any still ringing.
 /// </summary>
 public sealed record OperatorFigures(
     Guid OperatorId,
@@ -102,12 +105,18 @@ public sealed record OperatorFigures(
     long Handled,
     double? AverageHandleTimeSeconds,
     double? AverageTalkSeconds,
-    double AverageHoldSeconds,
+    double? AverageHoldSeconds,
     double? AverageWrapUpSeconds,
     double AvailableSeconds,
     double TalkSeconds,
     double WrapUpSeconds,
-    double? Occupancy);
+    double? Occupancy,
+    long Offers,
+    long OffersAnswered,
+    long OffersMissed,
+    long OffersDeclined,
+    long OffersWithdrawn,
+    double? OfferAnswerRate);
 
 /// <summary>
 /// A report's period: [From, To), in a time zone that gives dates and hours of day their meaning. A bare date is a

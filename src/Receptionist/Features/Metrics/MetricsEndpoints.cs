@@ -167,10 +167,12 @@ static class MetricsCsv
         {
             csv.AppendLine();
             Line(csv, "operator", "answered", "handled", "averageHandleTimeSeconds", "averageTalkSeconds", "averageHoldSeconds",
-                "averageWrapUpSeconds", "availableSeconds", "talkSeconds", "wrapUpSeconds", "occupancy");
+                "averageWrapUpSeconds", "availableSeconds", "talkSeconds", "wrapUpSeconds", "occupancy",
+                "offers", "offersAnswered", "offersMissed", "offersDeclined", "offersWithdrawn", "offerAnswerRate");
             foreach (var o in operators)
                 Line(csv, o.Name, o.Answered, o.Handled, o.AverageHandleTimeSeconds, o.AverageTalkSeconds, o.AverageHoldSeconds,
-                    o.AverageWrapUpSeconds, o.AvailableSeconds, o.TalkSeconds, o.WrapUpSeconds, o.Occupancy);
+                    o.AverageWrapUpSeconds, o.AvailableSeconds, o.TalkSeconds, o.WrapUpSeconds, o.Occupancy,
+                    o.Offers, o.OffersAnswered, o.OffersMissed, o.OffersDeclined, o.OffersWithdrawn, o.OfferAnswerRate);
         }
         if (r.ByBusiness is { } businesses)
         {

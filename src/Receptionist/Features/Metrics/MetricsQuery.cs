@@ -15,11 +15,12 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
 {
     /// <summary>
     /// Each call read from the record with what the figures need. Offered = entered the queue (every call but a not-live
-    /// one, which went to the fallback at once). Wait = answered − received. Talk = ended − answered; wrap-up = from
-    /// the end of the call to its summary (a summary written during the call leaves none); hold is 0 until transfers
-    /// put callers on hold. Repeat = another call from the same number to the same business within 7 days.
-    /// {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/> when repeats are counted), {2} repeat,
-    /// {3} wrap-up and {4} the join it needs (<see cref="WrapUps"/>), {5} the time ranges read (<see cref="Ranges"/>).
+    /// one, which went to the fallback at once). Wait = answered − received. Handling (<see cref="Handling"/>): hold =
+    /// the caller's time on hold in warm transfers; talk = answered → the operator's part ended, less the hold;
+    /// wrap-up = from then to the summary (a summary written before leaves none). Repeat = another call from the same
+    /// number to the same business within 7 days. {0} is the business filter, {1} the calls (<see cref="CallsWithNext"/>
+    /// when repeats are counted), {2} repeat, {3} talk, hold and wrap-up and {4} the joins they need, {5} the time
+    /// ranges read (<see cref="Ranges"/>).
     /// </summary>
     const string PeriodCalls = """
         WITH c AS (
@@ -32,8 +33,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) <= @short AS short_abandon,
                    c.outcome = 'Abandoned' AND EXTRACT(EPOCH FROM c.ended_at - c.received_at) > @short AS abandon,
                    c.outcome = 'Answered' AND c.ended_at IS NOT NULL AS handled,
-                   EXTRACT(EPOCH FROM c.ended_at - c.answered_at)::float8 AS talk,
-                   {3} AS wrap_up,
+                   {3},
                    {2} AS repeat
             FROM {1} c {4}
             WHERE {5} {0}
@@ -59,19 +59,44 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         """;
 
     /// <summary>
-    /// Wrap-up of a handled call, in the way that is fastest for the calls at hand (measured on 1,000,000 calls): all
-    /// businesses' calls join the summaries in one hash join; a few calls (one business's, or the part-hours beside
-    /// the rollup) look their summaries up by key (a join there hashes every summary of every business); the
-    /// wallboard shows no handle time and reads none.
+    /// When the operator's part of a call ended: a caller handed to the owner is no longer theirs (cold: at once; warm:
+    /// when the owner took them), otherwise the end of the call. <c>t</c> is the call's transfer, if any.
     /// </summary>
-    static (string WrapUp, string Join) WrapUps(bool needed, bool fewCalls) => !needed ? ("0::float8", "")
-        : !fewCalls
-            ? ("COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) END, 0)::float8",
-               "LEFT JOIN call_summaries s ON s.call_id = c.id")
-            : ("""
-               COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN (
-                   SELECT GREATEST(0, EXTRACT(EPOCH FROM s.created_at - c.ended_at)) FROM call_summaries s WHERE s.call_id = c.id) END, 0)::float8
-               """, "");
+    const string OperatorPartEnded = """
+        LEAST(c.ended_at, CASE WHEN t.mode = 'Cold' THEN t.started_at WHEN t.state = 'Connected' THEN t.ended_at END)
+        """;
+
+    /// <summary>
+    /// Seconds the caller held for the owner: earlier warm transfers this one replaced, and this one's from its start to
+    /// the caller rejoining, joining the owner or leaving (a hold whose end was never reported ends with the call).
+    /// </summary>
+    const string Hold = """
+        COALESCE(t.earlier_hold_seconds, 0) + CASE WHEN t.mode = 'Warm' THEN
+            COALESCE(GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(t.ended_at, c.ended_at), c.ended_at) - t.started_at)), 0) ELSE 0 END
+        """;
+
+    /// <summary>
+    /// Talk, hold and wrap-up of a call, and (<see cref="HandlingJoins"/>) the joins they need, in the way that is
+    /// fastest for the calls at hand (measured on 1,000,000 calls): all businesses' calls join the summaries in one hash
+    /// join; a few calls (one business's, or the part-hours beside the rollup) look their summaries up by key (a join
+    /// there hashes every summary of every business). Transfers are few: always joined. The wallboard shows no handle
+    /// time and reads none of it.
+    /// </summary>
+    static string Handling(bool needed, bool fewCalls)
+    {
+        if (!needed)
+            return "EXTRACT(EPOCH FROM c.ended_at - c.answered_at)::float8 AS talk, 0::float8 AS hold, 0::float8 AS wrap_up";
+        var summaryAfter = $"GREATEST(0, EXTRACT(EPOCH FROM s.created_at - {OperatorPartEnded}))";
+        var wrapUp = fewCalls ? $"(SELECT {summaryAfter} FROM call_summaries s WHERE s.call_id = c.id)" : summaryAfter;
+        return $"""
+            GREATEST(0, EXTRACT(EPOCH FROM {OperatorPartEnded} - c.answered_at) - ({Hold}))::float8 AS talk,
+            ({Hold})::float8 AS hold,
+            COALESCE(CASE WHEN c.outcome = 'Answered' AND c.ended_at IS NOT NULL THEN {wrapUp} END, 0)::float8 AS wrap_up
+            """;
+    }
+
+    static string HandlingJoins(bool needed, bool fewCalls) => !needed ? ""
+        : "LEFT JOIN call_transfers t ON t.call_id = c.id" + (fewCalls ? "" : " LEFT JOIN call_summaries s ON s.call_id = c.id");
 
     /// <summary>
     /// The counts and sums of seconds every figure is made of, over a group of <c>c</c>'s calls; all add up, so hours
@@ -94,20 +119,38 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         ("repeated", "count(*) FILTER (WHERE repeat)"),
         ("wait_seconds", "COALESCE(sum(wait), 0)::float8"),
         ("talk_seconds", "COALESCE(sum(talk) FILTER (WHERE handled), 0)::float8"),
+        ("hold_seconds", "COALESCE(sum(hold) FILTER (WHERE handled), 0)::float8"),
         ("wrap_up_seconds", "COALESCE(sum(wrap_up) FILTER (WHERE handled), 0)::float8"),
     ];
     static readonly string Sums = string.Join(", ", SumsOverCalls.Select(s => $"{s.Sql} AS {s.Column}"));
     static readonly string SumColumns = string.Join(", ", SumsOverCalls.Select(s => s.Column));
-    static readonly string SumsOfParts = string.Join(", ", SumsOverCalls.Select(s =>
-        $"COALESCE(sum({s.Column}), 0)::{(s.Column.EndsWith("_seconds") ? "float8" : "bigint")} AS {s.Column}"));
+    static readonly string SumsOfParts = string.Join(", ", SumsOverCalls.Select(s => SumOfParts(s.Column)));
 
-    /// <summary>An operator's seconds in each state, over spans of <c>state</c> and <c>seconds</c>. Ringing with an offer
-    /// is time available (ready for a call); away and offline are neither.</summary>
-    const string StateSeconds = """
-        COALESCE(sum(seconds) FILTER (WHERE state IN ('Available', 'Offered')), 0)::float8 AS available_seconds,
-        COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0)::float8 AS busy_seconds,
-        COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0)::float8 AS state_wrap_up_seconds
-        """;
+    /// <summary>A sum of parts summed before (seconds are float8, counts bigint).</summary>
+    static string SumOfParts(string column) =>
+        $"COALESCE(sum({column}), 0)::{(column.EndsWith("_seconds") ? "float8" : "bigint")} AS {column}";
+
+    /// <summary>
+    /// An operator's seconds in each state and the offers made to them, over spans of <c>state</c>, <c>seconds</c>,
+    /// <c>offer_made</c> (an offer that started in the range summed, so a span over several hours counts once) and
+    /// <c>offer_outcome</c>. Ringing with an offer is time available (ready for a call); away and offline are neither.
+    /// Like <see cref="SumsOverCalls"/>, all add up over hours.
+    /// </summary>
+    static readonly (string Column, string Sql)[] SumsOverSpans =
+    [
+        ("available_seconds", "COALESCE(sum(seconds) FILTER (WHERE state IN ('Available', 'Offered')), 0)::float8"),
+        ("busy_seconds", "COALESCE(sum(seconds) FILTER (WHERE state = 'Busy'), 0)::float8"),
+        ("state_wrap_up_seconds", "COALESCE(sum(seconds) FILTER (WHERE state = 'WrapUp'), 0)::float8"),
+        ("offers", "count(*) FILTER (WHERE offer_made)"),
+        ("offers_answered", "count(*) FILTER (WHERE offer_made AND offer_outcome = 'Answered')"),
+        ("offers_missed", "count(*) FILTER (WHERE offer_made AND offer_outcome = 'Missed')"),
+        ("offers_declined", "count(*) FILTER (WHERE offer_made AND offer_outcome = 'Declined')"),
+        ("offers_withdrawn", "count(*) FILTER (WHERE offer_made AND offer_outcome = 'Withdrawn')"),
+    ];
+    static readonly string StateSums = string.Join(", ", SumsOverSpans.Select(s => $"{s.Sql} AS {s.Column}"));
+    static readonly string StateColumns = string.Join(", ", SumsOverSpans.Select(s => s.Column));
+    static readonly string StateSumsOfParts = string.Join(", ", SumsOverSpans.Select(s => SumOfParts(s.Column)));
+    static readonly string StateUpdates = string.Join(", ", SumsOverSpans.Select(s => $"{s.Column} = excluded.{s.Column}"));
 
     /// <summary>The rolled-up rows of one breakdown ({0}: business or operator) over [head_end, tail_start): whole UTC
     /// days from their day rows, the hours before and after them from hour rows.</summary>
@@ -120,7 +163,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     /// ending in it or still open.</summary>
     const string SpansIn = """
         SELECT i.operator_id, i.state,
-               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {1}) - GREATEST(i.started_at, {0})))::float8 AS seconds
+               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {1}) - GREATEST(i.started_at, {0})))::float8 AS seconds,
+               i.state = 'Offered' AND i.started_at >= {0} AS offer_made, i.offer_outcome
         FROM operator_state_intervals i
         WHERE i.state <> 'Offline' AND ((i.started_at >= {0} AND i.started_at < {1})
            OR (i.started_at < {0} AND (i.ended_at > {0} OR i.ended_at IS NULL)))
@@ -229,21 +273,22 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             FROM calls c WHERE c.received_at >= @from AND c.received_at < @to AND c.answered_at IS NOT NULL
             GROUP BY 1, 2
             """, Parameters(period, null, Split.None(period)), ct);
-        await db.Database.ExecuteSqlRawAsync($"""
-            INSERT INTO call_metrics_hourly (hour, dimension, key, available_seconds, busy_seconds, state_wrap_up_seconds)
-            SELECT hour, 'operator', operator_id, {StateSeconds}
+        var sumSpans = $"""
+            INSERT INTO call_metrics_hourly (hour, dimension, key, {StateColumns})
+            SELECT hour, 'operator', operator_id, {StateSums}
             FROM (SELECT i.operator_id, i.state, h.hour,
                          GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @to), h.hour + interval '1 hour', @to)
-                                                      - GREATEST(i.started_at, h.hour, @from)))::float8 AS seconds
+                                                      - GREATEST(i.started_at, h.hour, @from)))::float8 AS seconds,
+                         i.state = 'Offered' AND i.started_at >= GREATEST(h.hour, @from) AS offer_made, i.offer_outcome
                   FROM operator_state_intervals i
                   CROSS JOIN LATERAL generate_series(date_trunc('hour', GREATEST(i.started_at, @from), 'UTC'),
                                                      LEAST(COALESCE(i.ended_at, @to), @to) - interval '1 microsecond', interval '1 hour') h(hour)
                   WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
                      OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
             GROUP BY hour, operator_id
-            ON CONFLICT (dimension, hour, key) DO UPDATE SET available_seconds = excluded.available_seconds,
-                busy_seconds = excluded.busy_seconds, state_wrap_up_seconds = excluded.state_wrap_up_seconds
-            """, Parameters(period, null, Split.None(period)), ct);
+            ON CONFLICT (dimension, hour, key) DO UPDATE SET {StateUpdates}
+            """;
+        await db.Database.ExecuteSqlRawAsync(sumSpans, Parameters(period, null, Split.None(period)), ct);
     }
 
     /// <summary>Sums again, from their hours, the business and operator rows of each UTC day that [from, to) touches.</summary>
@@ -254,9 +299,8 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         var period = new MetricsPeriod(FloorDay(from), FloorDay(to - TimeSpan.FromTicks(1)).AddDays(1), Options.TimeZone);
         var sumDays = $"""
             DELETE FROM call_metrics_hourly WHERE dimension IN ('day:business', 'day:operator') AND hour >= @from AND hour < @to;
-            INSERT INTO call_metrics_hourly (dimension, hour, key, {SumColumns}, available_seconds, busy_seconds, state_wrap_up_seconds)
-            SELECT 'day:' || dimension, date_trunc('day', hour, 'UTC'), key, {SumsOfParts},
-                   sum(available_seconds), sum(busy_seconds), sum(state_wrap_up_seconds)
+            INSERT INTO call_metrics_hourly (dimension, hour, key, {SumColumns}, {StateColumns})
+            SELECT 'day:' || dimension, date_trunc('day', hour, 'UTC'), key, {SumsOfParts}, {StateSumsOfParts}
             FROM call_metrics_hourly WHERE dimension IN ('business', 'operator') AND hour >= @from AND hour < @to
             GROUP BY dimension, date_trunc('day', hour, 'UTC'), key;
             """;
@@ -288,13 +332,12 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             : string.Format(SpansIn, "@from", "@to");
         var rolled = !split.Rolled ? "" : $"""
             UNION ALL
-            SELECT r.key, r.available_seconds, r.busy_seconds, r.state_wrap_up_seconds
+            SELECT r.key, {StateColumns}
             FROM call_metrics_hourly r WHERE {string.Format(RolledParts, "operator")}
             """;
         var sql = $"""
-            SELECT operator_id, sum(available_seconds)::float8 AS available_seconds, sum(busy_seconds)::float8 AS busy_seconds,
-                   sum(state_wrap_up_seconds)::float8 AS state_wrap_up_seconds
-            FROM (SELECT operator_id, {StateSeconds} FROM ({spans}) spans GROUP BY operator_id
+            SELECT operator_id, {StateSumsOfParts}
+            FROM (SELECT operator_id, {StateSums} FROM ({spans}) spans GROUP BY operator_id
                   {rolled}) parts
             GROUP BY operator_id
             """;
@@ -306,12 +349,13 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         return [.. ids.Select(id =>
         {
             var c = (byOperator.GetValueOrDefault(id) ?? SliceRow.Empty).Counts;
-            var s = states.GetValueOrDefault(id) ?? new StateRow(id, 0, 0, 0);
+            var s = states.GetValueOrDefault(id) ?? new StateRow(id, 0, 0, 0, 0, 0, 0, 0, 0);
             var worked = s.BusySeconds + s.StateWrapUpSeconds;
-            var aht = c.Handled == 0 ? (double?)null : (c.AverageTalk ?? 0) + (c.AverageWrapUp ?? 0);
-            return new OperatorFigures(id, names.GetValueOrDefault(id), c.Answered, c.Handled, Round(aht), Round(c.AverageTalk), 0,
-                Round(c.AverageWrapUp), Math.Round(s.AvailableSeconds), Math.Round(s.BusySeconds), Math.Round(s.StateWrapUpSeconds),
-                Ratio(worked, s.AvailableSeconds + worked));
+            return new OperatorFigures(id, names.GetValueOrDefault(id), c.Answered, c.Handled, Round(c.AverageHandleTime),
+                Round(c.AverageTalk), Round(c.AverageHold), Round(c.AverageWrapUp), Math.Round(s.AvailableSeconds),
+                Math.Round(s.BusySeconds), Math.Round(s.StateWrapUpSeconds), Ratio(worked, s.AvailableSeconds + worked),
+                s.Offers, s.OffersAnswered, s.OffersMissed, s.OffersDeclined, s.OffersWithdrawn,
+                Ratio(s.OffersAnswered, s.OffersAnswered + s.OffersMissed + s.OffersDeclined));
         }).OrderByDescending(o => o.Handled).ThenBy(o => o.Name)];
     }
 
@@ -419,11 +463,12 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         var filter = businessId is null ? "" : "AND c.business_id = @business";
         // The report needs repeats and handle time; the wallboard's figures show neither. Beside the rollup only
         // part-hours of calls are read: a lookup each beats sorting a week of calls or hashing every summary.
-        var (wrapUp, join) = WrapUps(needed: forReport, fewCalls: businessId is not null || split.Rolled);
+        var fewCalls = businessId is not null || split.Rolled;
         var (source, repeat) = !forReport ? ("calls", "NULL::boolean")
             : split.Rolled ? ("calls", RepeatLookup)
             : (string.Format(CallsWithNext, filter, Ranges(split, withRepeatWindow: true)), Repeat);
-        return string.Format(PeriodCalls, filter, source, repeat, wrapUp, join, Ranges(split, withRepeatWindow: false));
+        return string.Format(PeriodCalls, filter, source, repeat, Handling(forReport, fewCalls), HandlingJoins(forReport, fewCalls),
+            Ranges(split, withRepeatWindow: false));
     }
 
     /// <summary>Runs <paramref name="select"/> after the per-call CTE <c>c</c>.</summary>
@@ -474,21 +519,27 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
     public sealed record SliceRow(string Slice, int? Hour, Guid? BusinessId, Guid? OperatorId, long Offered, long Answered,
         long Abandoned, long ShortAbandoned, long Overflowed, long AnsweredWithinTarget, long AnsweredWithinBillingSla,
         long Handled, long NotLive, long Missed, long NotBilled, long Repeated, double WaitSeconds, double TalkSeconds,
-        double WrapUpSeconds)
+        double HoldSeconds, double WrapUpSeconds)
     {
-        public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        public static readonly SliceRow Empty = new("total", null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         public Counts Counts => new(Offered, Answered, Abandoned, ShortAbandoned, Overflowed, AnsweredWithinTarget,
             Answered == 0 ? null : WaitSeconds / Answered, Handled,
-            Handled == 0 ? null : TalkSeconds / Handled, Handled == 0 ? null : WrapUpSeconds / Handled);
+            Handled == 0 ? null : TalkSeconds / Handled, Handled == 0 ? null : HoldSeconds / Handled,
+            Handled == 0 ? null : WrapUpSeconds / Handled);
     }
 
     sealed record WaitRow(double? WaitP50, double? WaitP90);
 
     internal sealed record WaitSecondRow(int WaitSecond, long Calls);
 
-    sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double StateWrapUpSeconds);
+    sealed record StateRow(Guid OperatorId, double AvailableSeconds, double BusySeconds, double StateWrapUpSeconds,
+        long Offers, long OffersAnswered, long OffersMissed, long OffersDeclined, long OffersWithdrawn);
 }
 
 /// <summary>The counts a figure set is made of, with its averages.</summary>
 public sealed record Counts(long Offered, long Answered, long Abandoned, long ShortAbandoned, long Overflowed,
-    long AnsweredWithinTarget, double? AverageWait, long Handled, double? AverageTalk, double? AverageWrapUp);
+    long AnsweredWithinTarget, double? AverageWait, long Handled, double? AverageTalk, double? AverageHold, double? AverageWrapUp)
+{
+    /// <summary>AHT = talk + hold + wrap-up per handled call; null with none handled.</summary>
+    public double? AverageHandleTime => Handled == 0 ? null : (AverageTalk ?? 0) + (AverageHold ?? 0) + (AverageWrapUp ?? 0);
+}

@@ -35,10 +35,17 @@ public sealed class CallMetricsHour
     public long Repeated { get; init; }
     public double WaitSeconds { get; init; }
     public double TalkSeconds { get; init; }
+    public double HoldSeconds { get; init; }
     public double WrapUpSeconds { get; init; }
     public double AvailableSeconds { get; init; }
     public double BusySeconds { get; init; }
     public double StateWrapUpSeconds { get; init; }
+    /// <summary>Offers made to the operator that started in this hour, and how they ended (operator rows only).</summary>
+    public long Offers { get; init; }
+    public long OffersAnswered { get; init; }
+    public long OffersMissed { get; init; }
+    public long OffersDeclined { get; init; }
+    public long OffersWithdrawn { get; init; }
 }
 
 /// <summary>How many answered calls of an hour (UTC) waited a given whole number of seconds: percentiles of the wait

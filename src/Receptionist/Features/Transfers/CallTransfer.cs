@@ -35,14 +35,25 @@ public sealed class CallTransfer
     public DateTimeOffset StartedAt { get; set; }
     /// <summary>When the caller stopped holding: the owner took them, or the operator had them back.</summary>
     public DateTimeOffset? EndedAt { get; set; }
+    /// <summary>Seconds the caller held in earlier warm transfers of this call, which this one replaced (the row keeps
+    /// one transfer's times): with this one's, the call's hold time in handle time.</summary>
+    public double EarlierHoldSeconds { get; set; }
     /// <summary>What the operator said the call is about, for the owner's whisper.</summary>
     public string? Reason { get; set; }
 
     /// <summary>The operator no longer has the caller: the call's end must not move the operator's state.</summary>
     public bool OperatorReleased => State is TransferState.Connected or TransferState.Sent;
 
-    /// <summary>Seconds the caller held for the owner (never billed: a call is billed by its wait before the operator answered).</summary>
-    public int? HoldSeconds => Mode == TransferMode.Warm && EndedAt is { } ended ? (int)Math.Round((ended - StartedAt).TotalSeconds) : null;
+    /// <summary>Seconds the caller held for the owner in all of the call's warm transfers, null before any hold ended
+    /// (never billed: a call is billed by its wait before the operator answered).</summary>
+    public int? HoldSeconds
+    {
+        get
+        {
+            double? current = Mode == TransferMode.Warm && EndedAt is { } ended ? (ended - StartedAt).TotalSeconds : null;
+            return current is null && EarlierHoldSeconds == 0 ? null : (int)Math.Round((current ?? 0) + EarlierHoldSeconds);
+        }
+    }
 }
 
 sealed class CallTransferConfiguration : IEntityTypeConfiguration<CallTransfer>
@@ -55,6 +66,7 @@ sealed class CallTransferConfiguration : IEntityTypeConfiguration<CallTransfer>
         b.Property(x => x.State).HasConversion<string>().HasMaxLength(16);
         b.Property(x => x.OwnerCallId).HasMaxLength(64);
         b.Property(x => x.Reason).HasMaxLength(200);
+        b.Property(x => x.EarlierHoldSeconds).HasDefaultValue(0.0);
         b.Ignore(x => x.OperatorReleased);
         b.Ignore(x => x.HoldSeconds);
         // The owner's leg reports on the shared status callback: found by its id.

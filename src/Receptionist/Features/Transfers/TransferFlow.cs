@@ -53,13 +53,16 @@ public sealed class TransferFlow(
         if (mode == TransferMode.Cold && !found.Settings.AllowCold)
             return TransferRefusal.ColdNotAllowed;
 
-        // One transfer at a time per call: the row's state guards it, in one statement.
+        // One transfer at a time per call: the row's state guards it, in one statement. A transfer that replaces an
+        // ended warm one keeps that one's hold, which is the caller's hold time in the call's handle time.
         var state = mode == TransferMode.Warm ? TransferState.Ringing : TransferState.Sent;
         var started = await db.Database.ExecuteSqlAsync($"""
             INSERT INTO call_transfers (call_id, mode, state, operator_id, started_at, reason)
             VALUES ({callId}, {mode.ToString()}, {state.ToString()}, {operatorId}, {now}, {reason})
             ON CONFLICT (call_id) DO UPDATE SET mode = excluded.mode, state = excluded.state, operator_id = excluded.operator_id,
-                started_at = excluded.started_at, reason = excluded.reason, owner_call_id = NULL, ended_at = NULL
+                started_at = excluded.started_at, reason = excluded.reason, owner_call_id = NULL, ended_at = NULL,
+                earlier_hold_seconds = call_transfers.earlier_hold_seconds + CASE WHEN call_transfers.mode = 'Warm'
+                    THEN GREATEST(0, EXTRACT(EPOCH FROM call_transfers.ended_at - call_transfers.started_at))::float8 ELSE 0 END
             WHERE call_transfers.state NOT IN ('Ringing', 'Connected', 'Sent')
             """, ct);
         if (started == 0)

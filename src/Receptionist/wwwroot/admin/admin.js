@@ -196,13 +196,17 @@ function renderReport() {
   const figureHeaders = figureKeys.map(key => [t(`metric.${key}`), true]);
   table('#report-hours', [[t('reports.hour')], ...figureHeaders],
     report.byHour.map(h => [[`${h.hour}:00`], ...figureKeys.map(key => [format(key, h.figures[key]), true])]));
+  const offerKeys = ['offers', 'offersAnswered', 'offersMissed', 'offersDeclined', 'offersWithdrawn'];
   table('#report-operators', [[t('wallboard.operator')], [t('metric.answered'), true], [t('metric.handled'), true],
-    [t('metric.averageHandleTimeSeconds'), true], [t('metric.averageTalkSeconds'), true], [t('metric.averageWrapUpSeconds'), true],
-    [t('reports.available'), true], [t('reports.talk'), true], [t('reports.wrapUp'), true], [t('reports.occupancy'), true]],
+    [t('metric.averageHandleTimeSeconds'), true], [t('metric.averageTalkSeconds'), true], [t('metric.averageHoldSeconds'), true],
+    [t('metric.averageWrapUpSeconds'), true], [t('reports.available'), true], [t('reports.talk'), true], [t('reports.wrapUp'), true],
+    [t('reports.occupancy'), true], ...offerKeys.map(key => [t(`reports.${key}`), true]), [t('reports.offerAnswerRate'), true]],
     report.byOperator.map(o => [[o.name ?? ''], [formatNumber(o.answered), true], [formatNumber(o.handled), true],
       [formatDuration(o.averageHandleTimeSeconds), true], [formatDuration(o.averageTalkSeconds), true],
-      [formatDuration(o.averageWrapUpSeconds), true], [formatDuration(o.availableSeconds), true],
-      [formatDuration(o.talkSeconds), true], [formatDuration(o.wrapUpSeconds), true], [formatPercent(o.occupancy), true]]));
+      [formatDuration(o.averageHoldSeconds), true], [formatDuration(o.averageWrapUpSeconds), true],
+      [formatDuration(o.availableSeconds), true], [formatDuration(o.talkSeconds), true], [formatDuration(o.wrapUpSeconds), true],
+      [formatPercent(o.occupancy), true], ...offerKeys.map(key => [formatNumber(o[key]), true]),
+      [formatPercent(o.offerAnswerRate), true]]));
   table('#report-businesses', [[t('reports.business')], ...figureHeaders],
     report.byBusiness.map(b => [[b.name], ...figureKeys.map(key => [format(key, b.figures[key]), true])]));
 }

@@ -52,6 +52,37 @@ public sealed class WallboardPageTests(WallboardApp app, Browser browser) : ICla
     }
 
     [Fact]
+    public async Task TheReportShowsEachOperatorsOffersAndTheirAnswerRate()
+    {
+        var (_, email) = await app.NewOperatorAsync("Ирина Отчёт");
+        var irina = await app.ScalarAsync<Guid>("SELECT id FROM users WHERE email = $1", email);
+        // 2025-05-20 in Moscow, a day no other test uses: three offers, answered, rang out and declined.
+        var day = new DateTimeOffset(2025, 5, 20, 10, 0, 0, TimeSpan.FromHours(3));
+        await app.ScalarAsync<object>("""
+            INSERT INTO operator_state_intervals (operator_id, state, started_at, ended_at, offer_outcome) VALUES
+                ($1, 'Offered', $2, $2 + interval '5 seconds', 'Answered'),
+                ($1, 'Offered', $2 + interval '10 minutes', $2 + interval '10 minutes 15 seconds', 'Missed'),
+                ($1, 'Offered', $2 + interval '20 minutes', $2 + interval '20 minutes 3 seconds', 'Declined')
+            """, irina, day.UtcDateTime);
+        var page = await browser.NewPageAsync(app.BaseUrl);
+        await page.GotoAsync("/admin#reports");
+        await page.FillAsync("#auth-email", ReceptionistApp.AdminEmail);
+        await page.FillAsync("#auth-password", ReceptionistApp.AdminPassword);
+        await page.ClickAsync("#sign-in");
+
+        await page.SelectOptionAsync("#period", "custom");
+        await page.FillAsync("#from", "2025-05-20");
+        await page.FillAsync("#to", "2025-05-20");
+        await page.ClickAsync("#show-report");
+
+        await Assertions.Expect(page.Locator("#report-operators thead")).ToContainTextAsync("Доля принятых предложений");
+        var row = page.Locator("#report-operators tbody tr", new() { HasText = "Ирина Отчёт" });
+        // Offers 3: answered 1, missed 1, declined 1, none withdrawn; the rate 1 / 3.
+        await Assertions.Expect(row.Locator("td").Nth(-1)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^33,3\s?%$"));
+        Assert.Equal(["3", "1", "1", "1", "0"], (await row.Locator("td").AllTextContentsAsync()).SkipLast(1).TakeLast(5));
+    }
+
+    [Fact]
     public async Task AnAdminAddsAnOperatorAndDisablesThemOnThePoolPage()
     {
         var page = await browser.NewPageAsync(app.BaseUrl);

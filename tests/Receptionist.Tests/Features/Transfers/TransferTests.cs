@@ -167,6 +167,44 @@ public sealed class TransferTests(CallsApp app) : IClassFixture<CallsApp>
     }
 
     [Fact]
+    public async Task HoldInEveryWarmTransferOfACallIsItsHoldTimeAndNotTalk()
+    {
+        var call = await TalkingAsync();
+        var answeredAt = app.Clock.GetUtcNow();
+        app.Clock.Advance(TimeSpan.FromSeconds(10));
+        var firstLeg = await WarmTransferRingingAsync(call);
+        app.Clock.Advance(TimeSpan.FromSeconds(20));
+        await WhisperAsync(call, firstLeg);
+        await OwnerPressesAsync(call, firstLeg, "2");
+
+        // The operator tries again 10 s later; the owner takes the caller after 5 s on hold.
+        app.Clock.Advance(TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.Accepted, (await TransferAsync(call, "warm")).StatusCode);
+        var secondLeg = await OwnerLegOf(call);
+        Assert.NotEqual(firstLeg, secondLeg);
+        app.Clock.Advance(TimeSpan.FromSeconds(5));
+        await WhisperAsync(call, secondLeg!);
+        await OwnerPressesAsync(call, secondLeg!, "1");
+        app.Clock.Advance(TimeSpan.FromSeconds(100));
+        (await app.CallbackAsync("/telephony/twilio/status", call.Sid, ("CallStatus", "completed"))).EnsureSuccessStatusCode();
+        Assert.Equal(20.0, await app.ScalarAsync<double>("SELECT earlier_hold_seconds FROM call_transfers WHERE call_id = $1", call.CallId));
+
+        // Hold 20 + 5; the operator's part ended when the owner took the caller, 45 s after the answer: talk 45 − 25.
+        // No summary yet: no wrap-up.
+        var from = Uri.EscapeDataString(answeredAt.AddMinutes(-1).ToString("O"));
+        var to = Uri.EscapeDataString(app.Clock.GetUtcNow().AddSeconds(1).ToString("O"));
+        var figures = await call.Business.Owner.GetFromJsonAsync<JsonElement>(
+            $"/api/businesses/{call.Business.Id}/metrics?from={from}&to={to}", Ct);
+        Assert.Equal(1, figures.GetProperty("handled").GetInt32());
+        Assert.Equal(25, figures.GetProperty("averageHoldSeconds").GetDouble());
+        Assert.Equal(20, figures.GetProperty("averageTalkSeconds").GetDouble());
+        Assert.Equal(45, figures.GetProperty("averageHandleTimeSeconds").GetDouble());
+        // The owner's call log says the same of the call.
+        var logged = await call.Business.Owner.GetFromJsonAsync<JsonElement>($"/api/businesses/{call.Business.Id}/calls/{call.CallId}", Ct);
+        Assert.Equal(25, logged.GetProperty("transfer").GetProperty("holdSeconds").GetInt32());
+    }
+
+    [Fact]
     public async Task ACallerWhoHangsUpOnHoldEndsTheOwnersRinging()
     {
         var call = await TalkingAsync();

@@ -54,6 +54,12 @@ export default {
   'reports.available': 'Available',
   'reports.talk': 'Talk',
   'reports.wrapUp': 'Wrap-up',
+  'reports.offers': 'Calls offered',
+  'reports.offersAnswered': 'Answered',
+  'reports.offersMissed': 'Missed',
+  'reports.offersDeclined': 'Declined',
+  'reports.offersWithdrawn': 'Caller hung up',
+  'reports.offerAnswerRate': 'Offer answer rate',
 
   'metric.offered': 'Offered',
   'metric.answered': 'Answered',

@@ -54,6 +54,12 @@ export default {
   'reports.available': 'Доступен',
   'reports.talk': 'Разговоры',
   'reports.wrapUp': 'Итоги',
+  'reports.offers': 'Предложено звонков',
+  'reports.offersAnswered': 'Принято',
+  'reports.offersMissed': 'Пропущено',
+  'reports.offersDeclined': 'Отклонено',
+  'reports.offersWithdrawn': 'Звонящий ушёл',
+  'reports.offerAnswerRate': 'Доля принятых предложений',
 
   'metric.offered': 'Поступило',
   'metric.answered': 'Отвечено',

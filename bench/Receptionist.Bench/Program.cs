@@ -10,6 +10,9 @@
 // 30-day report through HTTP.
 //   dotnet run -c Release --project bench/Receptionist.Bench routing [calls]
 // instead measures push routing: webhook → offer at 200 calls/s with 100 operators available (RoutingBench.cs).
+//   dotnet run -c Release --project bench/Receptionist.Bench growth [calls …]
+// instead measures the call path, the owner's call log and the console with 10k, 100k and 1M calls in the table
+// (GrowthBench.cs), and shows the plans of their statements at the largest size.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -23,21 +26,21 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using Npgsql;
 using Receptionist.Data;
 using Receptionist.Features.Email;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
-using Receptionist.Features.Telephony;
 
 const string AuthToken = "bench-auth-token";
 const string PublicBaseUrl = "https://bench.receptionist.example";
 var metricsMode = args is ["metrics", ..];
 var routingMode = args is ["routing", ..];
+var growthMode = args is ["growth", ..];
+int[] growthSizes = growthMode && args.Length > 1 ? [.. args[1..].Select(int.Parse)] : [10_000, 100_000, 1_000_000];
 var calls = metricsMode ? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000)
     : routingMode ? (args.Length > 1 ? int.Parse(args[1]) : 2000)
-    : args.Length > 0 ? int.Parse(args[0]) : 1000;
+    : args.Length > 0 && !growthMode ? int.Parse(args[0]) : 1000;
 
 var directory = Path.Combine(Path.GetTempPath(), $"receptionist-bench-{Guid.NewGuid():N}");
 var postgres = await EmbeddedPostgres.StartAsync(directory);
@@ -109,26 +112,17 @@ await Sql($"""
     VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
     """);
 
-if (metricsMode)
+// The other modes run on the same set-up, then stop everything.
+Func<Task>? otherMode = metricsMode ? () => MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls)
+    : routingMode ? () => RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond: 200, TokenAsync)
+    : growthMode ? () => GrowthBench.RunAsync(http, app.Services, connectionString, Path.Combine(directory, "server.log"), businessId, line,
+        AuthToken, PublicBaseUrl, TokenAsync, growthSizes)
+    : null;
+if (otherMode is not null)
 {
     try
     {
-        await MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls);
-    }
-    finally
-    {
-        await app.DisposeAsync();
-        await postgres.DisposeAsync();
-    }
-    try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    return;
-}
-
-if (routingMode)
-{
-    try
-    {
-        await RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond: 200, TokenAsync);
+        await otherMode();
     }
     finally
     {
@@ -147,10 +141,7 @@ async Task<TimeSpan> IncomingCall(int n)
         ["CallSid"] = $"CA{Guid.NewGuid():N}", ["AccountSid"] = "ACbench", ["From"] = $"+7916{1_000_000 + n}",
         ["To"] = line, ["CallStatus"] = "ringing", ["Direction"] = "inbound",
     };
-    var signature = TwilioSignature.Compute(AuthToken, PublicBaseUrl + "/telephony/twilio/voice",
-        form.Select(f => new KeyValuePair<string, StringValues>(f.Key, f.Value)));
-    using var request = new HttpRequestMessage(HttpMethod.Post, "/telephony/twilio/voice") { Content = new FormUrlEncodedContent(form) };
-    request.Headers.Add("X-Twilio-Signature", signature);
+    using var request = SignedWebhook.Request(AuthToken, PublicBaseUrl, "/telephony/twilio/voice", form);
     var started = Stopwatch.GetTimestamp();
     using var response = await webhook.SendAsync(request);
     var elapsed = Stopwatch.GetElapsedTime(started);

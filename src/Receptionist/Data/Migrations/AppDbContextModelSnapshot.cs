@@ -21,6 +21,7 @@ namespace Receptionist.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
+            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -763,6 +764,12 @@ namespace Receptionist.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_calls");
 
+                    b.HasIndex("CallerNumber")
+                        .HasDatabaseName("ix_calls_caller_number_trgm");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CallerNumber"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("CallerNumber"), new[] { "gin_trgm_ops" });
+
                     b.HasIndex("OperatorId")
                         .HasDatabaseName("ix_calls_operator_on_call")
                         .HasFilter("status IN ('Claimed', 'Answered')");
@@ -779,9 +786,6 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_calls_business_id_answered_at")
                         .HasFilter("answered_at IS NOT NULL");
 
-                    b.HasIndex("BusinessId", "ReceivedAt")
-                        .HasDatabaseName("ix_calls_business_id_received_at");
-
                     b.HasIndex("OperatorId", "ClaimedAt")
                         .HasDatabaseName("ix_calls_operator_answered")
                         .HasFilter("status = 'Ended' AND outcome = 'Answered'");
@@ -792,6 +796,12 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("BusinessId", "CallerNumber", "ReceivedAt")
                         .HasDatabaseName("ix_calls_business_id_caller_number_received_at");
+
+                    b.HasIndex("BusinessId", "ReceivedAt", "Id")
+                        .HasDatabaseName("ix_calls_business_id_received_at_id");
+
+                    b.HasIndex("BusinessId", "Outcome", "ReceivedAt", "Id")
+                        .HasDatabaseName("ix_calls_business_id_outcome_received_at_id");
 
                     b.HasIndex(new[] { "ReceivedAt" }, "ix_calls_received_at")
                         .HasDatabaseName("ix_calls_received_at");

@@ -88,35 +88,40 @@ for (var tries = 0; ; tries++)
     catch (System.Net.Sockets.SocketException) when (tries < 100 && !smtpServer.HasExited) { await Task.Delay(100); }
 }
 
-var app = new BenchApp(connectionString, farEndUrl, smtpPort, push: routingMode);
-app.UseKestrel(0);
-app.StartServer();
-var http = app.CreateClient();
-
-// A live business on a line, and an owner's bearer token.
-var line = "+74950001122";
-await Sql($"INSERT INTO receptionist_lines (id, number, added_at) VALUES (gen_random_uuid(), '{line}', now())");
-(await http.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1", personalDataConsent = true })).EnsureSuccessStatusCode();
-var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = "bench@example.com", password = "bench-password-1" }))
-    .Content.ReadFromJsonAsync<JsonElement>();
-http.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());
-var business = await (await http.PostAsJsonAsync("/api/businesses", new
+// The service on Kestrel over one database, with a live business on a line and its owner signed in (a bearer token).
+const string Line = "+74950001122";
+async Task<BenchService> StartServiceAsync(string database)
 {
-    name = "Бенчмарк", protectedNumber = "+74957778899", timeZone = "Europe/Moscow", summaryEmails = new[] { "b@example.com" },
-})).Content.ReadFromJsonAsync<JsonElement>();
-var businessId = business.GetProperty("id").GetGuid();
-(await http.PutAsJsonAsync($"/api/businesses/{businessId}/scenario", new { builtIn = "take-message" })).EnsureSuccessStatusCode();
-await Sql($"UPDATE businesses SET forwarding_verified_at = now() WHERE id = '{businessId}'");
-await Sql($"""
-    INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
-    VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
-    """);
+    await postgres.EnsureDatabaseAsync(database);
+    var connection = postgres.ConnectionString(database);
+    var service = new BenchApp(connection, farEndUrl, smtpPort, push: routingMode);
+    service.UseKestrel(0);
+    service.StartServer();
+    var owner = service.CreateClient();
+    await using var sql = NpgsqlDataSource.Create(connection);
+    await sql.CreateCommand($"INSERT INTO receptionist_lines (id, number, added_at) VALUES (gen_random_uuid(), '{Line}', now())").ExecuteNonQueryAsync();
+    (await owner.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1", personalDataConsent = true })).EnsureSuccessStatusCode();
+    owner.DefaultRequestHeaders.Authorization = new("Bearer", await BenchService.TokenAsync(owner, "bench@example.com", "bench-password-1"));
+    var business = await (await owner.PostAsJsonAsync("/api/businesses", new
+    {
+        name = "Бенчмарк", protectedNumber = "+74957778899", timeZone = "Europe/Moscow", summaryEmails = new[] { "b@example.com" },
+    })).Content.ReadFromJsonAsync<JsonElement>();
+    var businessId = business.GetProperty("id").GetGuid();
+    (await owner.PutAsJsonAsync($"/api/businesses/{businessId}/scenario", new { builtIn = "take-message" })).EnsureSuccessStatusCode();
+    await sql.CreateCommand($"""
+        UPDATE businesses SET forwarding_verified_at = now() WHERE id = '{businessId}';
+        INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
+        VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
+        """).ExecuteNonQueryAsync();
+    return new BenchService(service, owner, businessId, database, connection);
+}
+var (app, http, businessId, _, _) = await StartServiceAsync("bench");
+var line = Line;
 
 // The other modes run on the same set-up, then stop everything.
 Func<Task>? otherMode = metricsMode ? () => MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls)
     : routingMode ? () => RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond: 200, TokenAsync)
-    : growthMode ? () => GrowthBench.RunAsync(http, app.Services, connectionString, Path.Combine(directory, "server.log"), businessId, line,
-        AuthToken, PublicBaseUrl, TokenAsync, growthSizes)
+    : growthMode ? () => GrowthBench.RunAsync(StartServiceAsync, Path.Combine(directory, "server.log"), line, AuthToken, PublicBaseUrl, growthSizes)
     : null;
 if (otherMode is not null)
 {
@@ -374,14 +379,7 @@ static int FreeLoopbackPort()
     return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-async Task<string> TokenAsync(string email, string password)
-{
-    using var response = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
-    var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
-    return answer.TryGetProperty("accessToken", out var token)
-        ? token.GetString()!
-        : throw new InvalidOperationException($"Signing in {email} answered {(int)response.StatusCode}: {answer}");
-}
+Task<string> TokenAsync(string email, string password) => BenchService.TokenAsync(http, email, password);
 
 // Requests per second doing `operation` `count` times, `concurrency` at a time.
 static async Task<double> Throughput(Func<int, Task> operation, int concurrency, int count)
@@ -457,5 +455,18 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort, b
         builder.UseSetting("Twilio:AuthToken", "bench-auth-token");
         builder.UseSetting("App:PublicBaseUrl", "https://bench.receptionist.example");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+}
+
+/// <summary>One instance of the service, its database, and its benchmark business's owner signed in.</summary>
+sealed record BenchService(BenchApp App, HttpClient Owner, Guid BusinessId, string Database, string ConnectionString)
+{
+    public static async Task<string> TokenAsync(HttpClient client, string email, string password)
+    {
+        using var response = await client.PostAsJsonAsync("/api/auth/login", new { email, password });
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return answer.TryGetProperty("accessToken", out var token)
+            ? token.GetString()!
+            : throw new InvalidOperationException($"Signing in {email} answered {(int)response.StatusCode}: {answer}");
     }
 }

@@ -765,7 +765,8 @@ namespace Receptionist.Data.Migrations
                         .HasName("pk_calls");
 
                     b.HasIndex("CallerNumber")
-                        .HasDatabaseName("ix_calls_caller_number_trgm");
+                        .HasDatabaseName("ix_calls_caller_number_trgm")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CallerNumber"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("CallerNumber"), new[] { "gin_trgm_ops" });

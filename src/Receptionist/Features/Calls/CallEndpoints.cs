@@ -40,9 +40,9 @@ public sealed record PreviousCall(Guid Id, DateTimeOffset ReceivedAt, CallOutcom
 /// <param name="HoldSeconds">How long the caller held for the owner (warm); never billed.</param>
 public sealed record TransferView(Transfers.TransferMode Mode, Transfers.TransferState State, int? HoldSeconds);
 
-/// <param name="Page">The page number asked for; null when the page was asked for by a cursor.</param>
-/// <param name="Total">The calls matching the filters, counted only for a page asked for by number: a cursor's walk
-/// does not pay for counting the whole log on every page.</param>
+/// <param name="Page">The page number (1 when none was asked for); null when the page was asked for by a cursor.</param>
+/// <param name="Total">The calls matching the filters, counted only when the request names a page number: counting
+/// reads every matching call, so the newest calls and a cursor's walk do not pay for it.</param>
 /// <param name="Next">Pass as <c>before</c> for the following page (older calls); null on the last page.</param>
 public sealed record CallPage(IReadOnlyList<CallView> Items, int? Page, int PageSize, int? Total, string? Next);
 
@@ -104,7 +104,7 @@ public static class CallEndpoints
                 ? calls.Where(x => EF.Functions.LessThan(ValueTuple.Create(x.ReceivedAt, x.Id), ValueTuple.Create(c.ReceivedAt, c.Id)))
                 : calls)
             .OrderByDescending(x => x.ReceivedAt).ThenByDescending(x => x.Id);
-        var total = cursor is null ? await calls.CountAsync(ct) : (int?)null;
+        var total = page is null ? (int?)null : await calls.CountAsync(ct);
         // One more than the page shows, to know whether there is a next page.
         var items = await WithSummaries(db, newestFirst.Skip(((page ?? 1) - 1) * pageSize).Take(pageSize + 1)).ToListAsync(ct);
         var next = items.Count > pageSize ? new CallLogCursor(items[pageSize - 1].Call.ReceivedAt, items[pageSize - 1].Call.Id).ToString() : null;
@@ -212,11 +212,17 @@ public static class CallEndpoints
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
 
-    /// <summary>Each call with its summary and the summarising operator's name, in the same query (no query per row).</summary>
+    /// <summary>
+    /// Each call with its summary, its transfer and the summarising operator's name, in the same query (no query per
+    /// row). Summaries and transfers are joined by their keys (a call has at most one of each): a FirstOrDefault there
+    /// would number every transfer ever made on each request.
+    /// </summary>
     static IQueryable<CallWithSummary> WithSummaries(AppDbContext db, IQueryable<Call> calls) =>
-        calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new CallWithSummary(
-            c, s, db.Set<AppUser>().Where(u => u.Id == (s == null ? c.OperatorId : s.OperatorId)).Select(u => u.DisplayName).FirstOrDefault(),
-            db.Set<Transfers.CallTransfer>().FirstOrDefault(t => t.CallId == c.Id)));
+        calls.LeftJoin(db.Set<CallSummary>(), c => c.Id, s => s.CallId, (c, s) => new { Call = c, Summary = s })
+            .LeftJoin(db.Set<Transfers.CallTransfer>(), x => x.Call.Id, t => t.CallId, (x, t) => new CallWithSummary(
+                x.Call, x.Summary,
+                db.Set<AppUser>().Where(u => u.Id == (x.Summary == null ? x.Call.OperatorId : x.Summary.OperatorId)).Select(u => u.DisplayName).FirstOrDefault(),
+                t));
 
     /// <param name="OperatorName">The display name of the operator who summarised the call, or else who took it.</param>
     sealed record CallWithSummary(Call Call, CallSummary? Summary, string? OperatorName, Transfers.CallTransfer? Transfer);

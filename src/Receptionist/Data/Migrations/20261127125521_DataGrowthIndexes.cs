@@ -32,7 +32,8 @@ namespace Receptionist.Data.Migrations
                 table: "calls",
                 column: "caller_number")
                 .Annotation("Npgsql:IndexMethod", "gin")
-                .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" });
+                .Annotation("Npgsql:IndexOperators", new[] { "gin_trgm_ops" })
+                .Annotation("Npgsql:StorageParameter:fastupdate", false);
         }
 
         /// <inheritdoc />

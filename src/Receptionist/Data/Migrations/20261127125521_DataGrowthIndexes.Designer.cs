@@ -13,7 +13,7 @@ using Receptionist.Data;
 namespace Receptionist.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127123421_DataGrowthIndexes")]
+    [Migration("20261127125521_DataGrowthIndexes")]
     partial class DataGrowthIndexes
     {
         /// <inheritdoc />
@@ -768,7 +768,8 @@ namespace Receptionist.Data.Migrations
                         .HasName("pk_calls");
 
                     b.HasIndex("CallerNumber")
-                        .HasDatabaseName("ix_calls_caller_number_trgm");
+                        .HasDatabaseName("ix_calls_caller_number_trgm")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CallerNumber"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("CallerNumber"), new[] { "gin_trgm_ops" });

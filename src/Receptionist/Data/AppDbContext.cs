@@ -23,8 +23,6 @@ public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
         builder.Entity<IdentityUserLogin<Guid>>().ToTable("user_logins");
         builder.Entity<IdentityUserToken<Guid>>().ToTable("user_tokens");
         builder.Entity<IdentityRoleClaim<Guid>>().ToTable("role_claims");
-        // The call log finds part of a caller's number through a trigram index (Features/Calls/Call.cs).
-        builder.HasPostgresExtension("pg_trgm");
         // Each feature keeps its own IEntityTypeConfiguration<T> beside its entity.
         builder.ApplyConfigurationsFromAssembly(typeof(AppDbContext).Assembly);
     }

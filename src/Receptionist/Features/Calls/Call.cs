@@ -88,13 +88,9 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         // Reconciliation looks only at calls that have not ended: a small set, whatever the table's size.
         b.HasIndex(x => x.ReceivedAt).HasFilter("status <> 'Ended'").HasDatabaseName("ix_calls_in_progress");
         // Owners page through their call log newest first, by the log's own order (its cursor is a place in these
-        // indexes), filtered by outcome or by part of the caller's number (trigrams, pg_trgm); the console looks up a
-        // caller's history.
+        // indexes), filtered by outcome or by a caller's number; the console looks up a caller's history.
         b.HasIndex(x => new { x.BusinessId, x.ReceivedAt, x.Id });
         b.HasIndex(x => new { x.BusinessId, x.Outcome, x.ReceivedAt, x.Id });
-        // fastupdate off: each webhook's insert updates the trigrams itself, so no insert pays for flushing a pending list.
-        b.HasIndex(x => x.CallerNumber).HasMethod("gin").HasOperators("gin_trgm_ops").HasStorageParameter("fastupdate", false)
-            .HasDatabaseName("ix_calls_caller_number_trgm");
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
         // Service-level reports across all businesses take a period's calls by when they entered the queue (Features/Metrics).
         // Named: the in-progress index above is on the same column.

@@ -132,8 +132,14 @@ public static class CallEndpoints
             var digits = new string([.. caller.Where(char.IsAsciiDigit)]);
             if (digits.Length is 0 or > 15)
                 errors["caller"] = ["Not a valid phone number."];
-            else // LIKE (not Contains' strpos) so the trigram index finds the part: digits need no escaping.
-                calls = calls.Where(c => EF.Functions.Like(c.CallerNumber, "%" + digits + "%"));
+            else if (E164.TryParse(caller, out var number))
+                // A whole number, as owners mostly type it, is found through the (business, caller) index however
+                // long the log.
+                calls = calls.Where(c => c.CallerNumber == number);
+            else
+                // Part of a number reads the business's own calls (never the table's: a trigram index over digits
+                // was measured slower at 1M calls than this, its trigrams being shared by every number).
+                calls = calls.Where(c => c.CallerNumber.Contains(digits));
         }
         if (from is { } start)
             calls = calls.Where(c => c.ReceivedAt >= start);

@@ -91,10 +91,14 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
         var log = $"/api/businesses/{history.BusinessId}/calls";
 
         var byCaller = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=916 123-45-00&page=1", Ct);
+        var byTrunkPrefix = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=8 916 123 45 00&page=1", Ct);
+        var byPart = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=45-00&page=1", Ct);
         var answered = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=%2B79161234500&outcome=answered", Ct);
         var csvResponse = await history.Owner.GetAsync($"{log}.csv?caller=79161234500", Ct);
 
         Assert.Equal(3, byCaller.GetProperty("total").GetInt32());
+        Assert.Equal(3, byTrunkPrefix.GetProperty("total").GetInt32());
+        Assert.Equal(3, byPart.GetProperty("total").GetInt32());
         Assert.Equal([history.Late.Id, history.Answered.Id], answered.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
         Assert.Equal(HttpStatusCode.OK, csvResponse.StatusCode);
         Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);

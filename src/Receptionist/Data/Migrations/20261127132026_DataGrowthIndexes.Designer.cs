@@ -13,7 +13,7 @@ using Receptionist.Data;
 namespace Receptionist.Data.Migrations
 {
     [DbContext(typeof(AppDbContext))]
-    [Migration("20261127125521_DataGrowthIndexes")]
+    [Migration("20261127132026_DataGrowthIndexes")]
     partial class DataGrowthIndexes
     {
         /// <inheritdoc />
@@ -24,7 +24,6 @@ namespace Receptionist.Data.Migrations
                 .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
-            NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "pg_trgm");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
@@ -766,13 +765,6 @@ namespace Receptionist.Data.Migrations
 
                     b.HasKey("Id")
                         .HasName("pk_calls");
-
-                    b.HasIndex("CallerNumber")
-                        .HasDatabaseName("ix_calls_caller_number_trgm")
-                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("CallerNumber"), "gin");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("CallerNumber"), new[] { "gin_trgm_ops" });
 
                     b.HasIndex("OperatorId")
                         .HasDatabaseName("ix_calls_operator_on_call")

@@ -132,6 +132,9 @@ if (otherMode is not null)
     finally
     {
         await app.DisposeAsync();
+        await farEnd.DisposeAsync();
+        // Disposing the Process object leaves the SMTP server running.
+        smtpServer.Kill();
         await postgres.DisposeAsync();
     }
     try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }

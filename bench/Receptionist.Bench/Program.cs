@@ -10,6 +10,9 @@
 // 30-day report through HTTP.
 //   dotnet run -c Release --project bench/Receptionist.Bench routing [calls] [calls per second]
 // instead measures push routing: webhook → offer at 200 calls/s (by default) with 100 operators available (RoutingBench.cs).
+//   dotnet run -c Release --project bench/Receptionist.Bench growth [calls …]
+// instead measures the call path, the owner's call log and the console with 10k, 100k and 1M calls in the table
+// (GrowthBench.cs), and shows the plans of their statements at the largest size.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
@@ -23,21 +26,21 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using Npgsql;
 using Receptionist.Data;
 using Receptionist.Features.Email;
 using Receptionist.Features.Queue;
 using Receptionist.Features.Scenarios;
-using Receptionist.Features.Telephony;
 
 const string AuthToken = "bench-auth-token";
 const string PublicBaseUrl = "https://bench.receptionist.example";
 var metricsMode = args is ["metrics", ..];
 var routingMode = args is ["routing", ..];
+var growthMode = args is ["growth", ..];
+int[] growthSizes = growthMode && args.Length > 1 ? [.. args[1..].Select(int.Parse)] : [10_000, 100_000, 1_000_000];
 var calls = metricsMode ? (args.Length > 1 ? int.Parse(args[1]) : 1_000_000)
     : routingMode ? (args.Length > 1 ? int.Parse(args[1]) : 2000)
-    : args.Length > 0 ? int.Parse(args[0]) : 1000;
+    : args.Length > 0 && !growthMode ? int.Parse(args[0]) : 1000;
 
 var directory = Path.Combine(Path.GetTempPath(), $"receptionist-bench-{Guid.NewGuid():N}");
 var postgres = await EmbeddedPostgres.StartAsync(directory);
@@ -85,55 +88,54 @@ for (var tries = 0; ; tries++)
     catch (System.Net.Sockets.SocketException) when (tries < 100 && !smtpServer.HasExited) { await Task.Delay(100); }
 }
 
-var app = new BenchApp(connectionString, farEndUrl, smtpPort, push: routingMode);
-app.UseKestrel(0);
-app.StartServer();
-var http = app.CreateClient();
-
-// A live business on a line, and an owner's bearer token.
-var line = "+74950001122";
-await Sql($"INSERT INTO receptionist_lines (id, number, added_at) VALUES (gen_random_uuid(), '{line}', now())");
-(await http.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1", personalDataConsent = true })).EnsureSuccessStatusCode();
-var login = await (await http.PostAsJsonAsync("/api/auth/login", new { email = "bench@example.com", password = "bench-password-1" }))
-    .Content.ReadFromJsonAsync<JsonElement>();
-http.DefaultRequestHeaders.Authorization = new("Bearer", login.GetProperty("accessToken").GetString());
-var business = await (await http.PostAsJsonAsync("/api/businesses", new
+// The service on Kestrel over one database, with a live business on a line and its owner signed in (a bearer token).
+const string Line = "+74950001122";
+async Task<BenchService> StartServiceAsync(string database)
 {
-    name = "Бенчмарк", protectedNumber = "+74957778899", timeZone = "Europe/Moscow", summaryEmails = new[] { "b@example.com" },
-})).Content.ReadFromJsonAsync<JsonElement>();
-var businessId = business.GetProperty("id").GetGuid();
-(await http.PutAsJsonAsync($"/api/businesses/{businessId}/scenario", new { builtIn = "take-message" })).EnsureSuccessStatusCode();
-await Sql($"UPDATE businesses SET forwarding_verified_at = now() WHERE id = '{businessId}'");
-await Sql($"""
-    INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
-    VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
-    """);
-
-if (metricsMode)
-{
-    try
+    await postgres.EnsureDatabaseAsync(database);
+    var connection = postgres.ConnectionString(database);
+    var service = new BenchApp(connection, farEndUrl, smtpPort, push: routingMode);
+    service.UseKestrel(0);
+    service.StartServer();
+    var owner = service.CreateClient();
+    await using var sql = NpgsqlDataSource.Create(connection);
+    await sql.CreateCommand($"INSERT INTO receptionist_lines (id, number, added_at) VALUES (gen_random_uuid(), '{Line}', now())").ExecuteNonQueryAsync();
+    (await owner.PostAsJsonAsync("/api/auth/register", new { email = "bench@example.com", password = "bench-password-1", personalDataConsent = true })).EnsureSuccessStatusCode();
+    owner.DefaultRequestHeaders.Authorization = new("Bearer", await BenchService.TokenAsync(owner, "bench@example.com", "bench-password-1"));
+    var business = await (await owner.PostAsJsonAsync("/api/businesses", new
     {
-        await MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls);
-    }
-    finally
-    {
-        await app.DisposeAsync();
-        await postgres.DisposeAsync();
-    }
-    try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    return;
+        name = "Бенчмарк", protectedNumber = "+74957778899", timeZone = "Europe/Moscow", summaryEmails = new[] { "b@example.com" },
+    })).Content.ReadFromJsonAsync<JsonElement>();
+    var businessId = business.GetProperty("id").GetGuid();
+    (await owner.PutAsJsonAsync($"/api/businesses/{businessId}/scenario", new { builtIn = "take-message" })).EnsureSuccessStatusCode();
+    await sql.CreateCommand($"""
+        UPDATE businesses SET forwarding_verified_at = now() WHERE id = '{businessId}';
+        INSERT INTO subscriptions (id, business_id, plan_key, status, current_period_start, current_period_end, updated_at)
+        VALUES (gen_random_uuid(), '{businessId}', 'start', 'Active', now(), now() + interval '30 days', now())
+        """).ExecuteNonQueryAsync();
+    return new BenchService(service, owner, businessId, database, connection);
 }
+var (app, http, businessId, _, _) = await StartServiceAsync("bench");
+var line = Line;
 
-if (routingMode)
+// The other modes run on the same set-up, then stop everything.
+Func<Task>? otherMode = metricsMode ? () => MetricsBench.RunAsync(http, app.Services, connectionString, businessId, calls)
+    : routingMode ? () => RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls,
+        perSecond: args.Length > 2 ? int.Parse(args[2]) : 200, TokenAsync)
+    : growthMode ? () => GrowthBench.RunAsync(StartServiceAsync, Path.Combine(directory, "server.log"), line, AuthToken, PublicBaseUrl, growthSizes)
+    : null;
+if (otherMode is not null)
 {
     try
     {
-        var perSecond = args.Length > 2 ? int.Parse(args[2]) : 200;
-        await RoutingBench.RunAsync(http, connectionString, line, AuthToken, PublicBaseUrl, calls, perSecond, TokenAsync);
+        await otherMode();
     }
     finally
     {
         await app.DisposeAsync();
+        await farEnd.DisposeAsync();
+        // Disposing the Process object leaves the SMTP server running.
+        smtpServer.Kill();
         await postgres.DisposeAsync();
     }
     try { Directory.Delete(directory, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
@@ -148,10 +150,7 @@ async Task<TimeSpan> IncomingCall(int n)
         ["CallSid"] = $"CA{Guid.NewGuid():N}", ["AccountSid"] = "ACbench", ["From"] = $"+7916{1_000_000 + n}",
         ["To"] = line, ["CallStatus"] = "ringing", ["Direction"] = "inbound",
     };
-    var signature = TwilioSignature.Compute(AuthToken, PublicBaseUrl + "/telephony/twilio/voice",
-        form.Select(f => new KeyValuePair<string, StringValues>(f.Key, f.Value)));
-    using var request = new HttpRequestMessage(HttpMethod.Post, "/telephony/twilio/voice") { Content = new FormUrlEncodedContent(form) };
-    request.Headers.Add("X-Twilio-Signature", signature);
+    using var request = SignedWebhook.Request(AuthToken, PublicBaseUrl, "/telephony/twilio/voice", form);
     var started = Stopwatch.GetTimestamp();
     using var response = await webhook.SendAsync(request);
     var elapsed = Stopwatch.GetElapsedTime(started);
@@ -384,14 +383,7 @@ static int FreeLoopbackPort()
     return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-async Task<string> TokenAsync(string email, string password)
-{
-    using var response = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
-    var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
-    return answer.TryGetProperty("accessToken", out var token)
-        ? token.GetString()!
-        : throw new InvalidOperationException($"Signing in {email} answered {(int)response.StatusCode}: {answer}");
-}
+Task<string> TokenAsync(string email, string password) => BenchService.TokenAsync(http, email, password);
 
 // Requests per second doing `operation` `count` times, `concurrency` at a time.
 static async Task<double> Throughput(Func<int, Task> operation, int concurrency, int count)
@@ -470,5 +462,18 @@ sealed class BenchApp(string connectionString, string twilioApi, int smtpPort, b
         builder.UseSetting("Legal:ContactEmail", "privacy@bench.receptionist.example");
         builder.UseSetting("Legal:OperatorName", "Receptionist bench");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+}
+
+/// <summary>One instance of the service, its database, and its benchmark business's owner signed in.</summary>
+sealed record BenchService(BenchApp App, HttpClient Owner, Guid BusinessId, string Database, string ConnectionString)
+{
+    public static async Task<string> TokenAsync(HttpClient client, string email, string password)
+    {
+        using var response = await client.PostAsJsonAsync("/api/auth/login", new { email, password });
+        var answer = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return answer.TryGetProperty("accessToken", out var token)
+            ? token.GetString()!
+            : throw new InvalidOperationException($"Signing in {email} answered {(int)response.StatusCode}: {answer}");
     }
 }

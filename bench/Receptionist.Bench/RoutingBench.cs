@@ -3,9 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Xml.Linq;
-using Microsoft.Extensions.Primitives;
 using Npgsql;
-using Receptionist.Features.Telephony;
 
 /// <summary>
 /// Push routing: the time from the incoming-call webhook to the offer reaching an available operator, with 100 operators
@@ -40,10 +38,7 @@ static class RoutingBench
         var webhook = new HttpClient { BaseAddress = http.BaseAddress };
         async Task<XElement> Signed(string pathAndQuery, Dictionary<string, string> form)
         {
-            var signature = TwilioSignature.Compute(authToken, publicBaseUrl + pathAndQuery,
-                form.Select(f => new KeyValuePair<string, StringValues>(f.Key, f.Value)));
-            using var request = new HttpRequestMessage(HttpMethod.Post, pathAndQuery) { Content = new FormUrlEncodedContent(form) };
-            request.Headers.Add("X-Twilio-Signature", signature);
+            using var request = SignedWebhook.Request(authToken, publicBaseUrl, pathAndQuery, form);
             using var response = await webhook.SendAsync(request);
             response.EnsureSuccessStatusCode();
             return XDocument.Parse(await response.Content.ReadAsStringAsync()).Root!;

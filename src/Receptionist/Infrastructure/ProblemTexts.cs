@@ -71,6 +71,10 @@ public static class ProblemTexts
         T("notOneOf", @"(?:Must be one of:|Choose one of:|Use one of) (?<values>.+?)(?: \(any case\))?\.|Must be (?<values>voicemail or backupNumber)\.|Must be (?<values>'dead' or 'pending')\.",
             "Выберите одно из значений: {values}."),
 
+        // The call log's paging.
+        T("invalidCursor", @"Not a cursor this call log gave as 'next'\.", "Ссылка на следующую страницу повреждена; откройте журнал звонков заново."),
+        T("cursorWithPage", @"Give either 'page' or 'before', not both\.", "Укажите либо номер страницы, либо курсор следующей страницы, но не оба сразу."),
+
         // Scenarios and summaries.
         T("scenarioError", @"Line (?<line>\d+), column (?<column>\d+): .*", "Ошибка в тексте сценария: строка {line}, столбец {column}."),
         T("scenarioError", @"Line (?<line>\d+): .*", "Ошибка в тексте сценария: строка {line}."),

@@ -779,9 +779,6 @@ namespace Receptionist.Data.Migrations
                         .HasDatabaseName("ix_calls_business_id_answered_at")
                         .HasFilter("answered_at IS NOT NULL");
 
-                    b.HasIndex("BusinessId", "ReceivedAt")
-                        .HasDatabaseName("ix_calls_business_id_received_at");
-
                     b.HasIndex("OperatorId", "ClaimedAt")
                         .HasDatabaseName("ix_calls_operator_answered")
                         .HasFilter("status = 'Ended' AND outcome = 'Answered'");
@@ -792,6 +789,12 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("BusinessId", "CallerNumber", "ReceivedAt")
                         .HasDatabaseName("ix_calls_business_id_caller_number_received_at");
+
+                    b.HasIndex("BusinessId", "ReceivedAt", "Id")
+                        .HasDatabaseName("ix_calls_business_id_received_at_id");
+
+                    b.HasIndex("BusinessId", "Outcome", "ReceivedAt", "Id")
+                        .HasDatabaseName("ix_calls_business_id_outcome_received_at_id");
 
                     b.HasIndex(new[] { "ReceivedAt" }, "ix_calls_received_at")
                         .HasDatabaseName("ix_calls_received_at");

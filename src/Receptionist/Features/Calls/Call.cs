@@ -87,8 +87,10 @@ sealed class CallConfiguration : IEntityTypeConfiguration<Call>
         b.HasIndex(x => new { x.ReceivedAt, x.Id }).HasFilter("status = 'Waiting'").HasDatabaseName("ix_calls_waiting");
         // Reconciliation looks only at calls that have not ended: a small set, whatever the table's size.
         b.HasIndex(x => x.ReceivedAt).HasFilter("status <> 'Ended'").HasDatabaseName("ix_calls_in_progress");
-        // Owners page through their call log newest first; the console looks up a caller's history.
-        b.HasIndex(x => new { x.BusinessId, x.ReceivedAt });
+        // Owners page through their call log newest first, by the log's own order (its cursor is a place in these
+        // indexes), filtered by outcome or by a caller's number; the console looks up a caller's history.
+        b.HasIndex(x => new { x.BusinessId, x.ReceivedAt, x.Id });
+        b.HasIndex(x => new { x.BusinessId, x.Outcome, x.ReceivedAt, x.Id });
         b.HasIndex(x => new { x.BusinessId, x.CallerNumber, x.ReceivedAt });
         // Service-level reports across all businesses take a period's calls by when they entered the queue (Features/Metrics).
         // Named: the in-progress index above is on the same column.

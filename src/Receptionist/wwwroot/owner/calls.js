@@ -18,23 +18,40 @@ function query() {
   return params;
 }
 
+// "Show more" walks the log by the cursor each page ends with: the hundredth page comes as fast as the first.
+const more = Object.assign(document.createElement('button'), { type: 'button', id: 'more-calls', hidden: true, textContent: t('calls.more') });
+more.dataset.i18n = 'calls.more'; // a change of language rewords it with the page
+$('#calls-empty').after(more);
+let listed = null; // the filters of the calls on screen, for the pages that follow
+let next = null;
+
+function callRow(call) {
+  const row = document.createElement('tr');
+  row.dataset.callId = call.id;
+  const open = Object.assign(document.createElement('button'), { type: 'button', className: 'link', textContent: dateTime(call.receivedAt) });
+  open.addEventListener('click', () => openCall(call.id));
+  row.insertCell().append(open);
+  for (const text of [call.callerNumber, outcomeText(call), seconds(call.waitedSeconds)]) row.insertCell().textContent = text;
+  return row;
+}
+
+async function listCalls(params, append) {
+  const page = await api('GET', `/api/businesses/${business.id}/calls?${params}`);
+  const rows = page.items.map(callRow);
+  if (append) $('#call-rows').append(...rows); else $('#call-rows').replaceChildren(...rows);
+  next = page.next;
+  show(more, !!next);
+  return page;
+}
+
 export async function renderCalls(current) {
   business = current;
   clearProblem($('#call-filters'), $('#calls-error'));
-  const params = query();
-  $('#export-calls').href = `/api/businesses/${business.id}/calls.csv?${params}`;
-  params.set('pageSize', '50');
+  listed = query();
+  $('#export-calls').href = `/api/businesses/${business.id}/calls.csv?${listed}`;
+  listed.set('pageSize', '50');
   try {
-    const page = await api('GET', `/api/businesses/${business.id}/calls?${params}`);
-    $('#call-rows').replaceChildren(...page.items.map(call => {
-      const row = document.createElement('tr');
-      row.dataset.callId = call.id;
-      const open = Object.assign(document.createElement('button'), { type: 'button', className: 'link', textContent: dateTime(call.receivedAt) });
-      open.addEventListener('click', () => openCall(call.id));
-      row.insertCell().append(open);
-      for (const text of [call.callerNumber, outcomeText(call), seconds(call.waitedSeconds)]) row.insertCell().textContent = text;
-      return row;
-    }));
+    const page = await listCalls(listed, false);
     show($('#calls-empty'), page.items.length === 0);
   } catch (error) { showProblem($('#call-filters'), $('#calls-error'), error); }
 }
@@ -48,6 +65,12 @@ export async function filterCalls({ from, to, outcome }) {
   await renderCalls(business);
   $('#calls').scrollIntoView({ block: 'start' });
 }
+
+more.addEventListener('click', async () => {
+  const params = new URLSearchParams(listed);
+  params.set('before', next);
+  try { await listCalls(params, true); } catch (error) { showProblem($('#call-filters'), $('#calls-error'), error); }
+});
 
 $('#call-filters').addEventListener('submit', event => { event.preventDefault(); renderCalls(business); });
 $('#close-call').addEventListener('click', () => show($('#call-detail'), false));

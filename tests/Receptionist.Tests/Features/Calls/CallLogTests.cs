@@ -90,11 +90,15 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
         var history = await HistoryAsync();
         var log = $"/api/businesses/{history.BusinessId}/calls";
 
-        var byCaller = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=916 123-45-00", Ct);
+        var byCaller = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=916 123-45-00&page=1", Ct);
+        var byTrunkPrefix = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=8 916 123 45 00&page=1", Ct);
+        var byPart = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=45-00&page=1", Ct);
         var answered = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?caller=%2B79161234500&outcome=answered", Ct);
         var csvResponse = await history.Owner.GetAsync($"{log}.csv?caller=79161234500", Ct);
 
         Assert.Equal(3, byCaller.GetProperty("total").GetInt32());
+        Assert.Equal(3, byTrunkPrefix.GetProperty("total").GetInt32());
+        Assert.Equal(3, byPart.GetProperty("total").GetInt32());
         Assert.Equal([history.Late.Id, history.Answered.Id], answered.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid()));
         Assert.Equal(HttpStatusCode.OK, csvResponse.StatusCode);
         Assert.Equal("text/csv", csvResponse.Content.Headers.ContentType?.MediaType);
@@ -105,6 +109,65 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
         Assert.Equal("received_at,caller,outcome,waited_seconds,billing,operator,summary_outcome,note,recording_url", lines[0]);
         Assert.Equal(4, lines.Length);
         Assert.Contains($",{Caller},answered,8,billable,Анна,Сообщение принято,Просила до обеда,", lines[2]);
+    }
+
+    static List<Guid> Ids(JsonElement page) => [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetGuid())];
+
+    /// <summary>Calls that ended unanswered, all arriving at <paramref name="at"/> (to the microsecond).</summary>
+    Task AddCallsAtAsync(Guid businessId, DateTimeOffset at, int count) => app.ScalarAsync<object>("""
+        INSERT INTO calls (id, business_id, provider_call_id, caller_number, status, outcome, received_at, ended_at, billable, reconcile_attempts)
+        SELECT gen_random_uuid(), $1, 'CA' || md5(random()::text), '+79169990002', 'Ended', 'Abandoned', $2, $2, false, 0
+        FROM generate_series(1, $3)
+        """, businessId, at, count);
+
+    [Fact]
+    public async Task TheLogIsWalkedByItsCursorToTheEndCountedOnlyByPageNumberAndCallsOfTheSameMomentAreNeitherLostNorRepeated()
+    {
+        var history = await HistoryAsync();
+        await AddCallsAtAsync(history.BusinessId, history.Stranger.ReceivedAt.AddMinutes(5), 3);
+        var log = $"/api/businesses/{history.BusinessId}/calls";
+        var everything = Ids(await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=100", Ct));
+
+        var numbered = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=2&page=1", Ct);
+        var page = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=2", Ct);
+        Assert.Equal(8, numbered.GetProperty("total").GetInt32());
+        Assert.Equal(JsonValueKind.Null, page.GetProperty("total").ValueKind);
+        var walked = Ids(page);
+        while (page.GetProperty("next").GetString() is { } next)
+        {
+            page = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=2&before={Uri.EscapeDataString(next)}", Ct);
+            Assert.Equal(JsonValueKind.Null, page.GetProperty("total").ValueKind);
+            Assert.Equal(JsonValueKind.Null, page.GetProperty("page").ValueKind);
+            walked.AddRange(Ids(page));
+        }
+
+        Assert.Equal(8, everything.Count);
+        Assert.Equal(everything, walked);
+        // The filters hold on every page.
+        var answered = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=1&outcome=answered", Ct);
+        var older = await history.Owner.GetFromJsonAsync<JsonElement>(
+            $"{log}?pageSize=1&outcome=answered&before={Uri.EscapeDataString(answered.GetProperty("next").GetString()!)}", Ct);
+        Assert.Equal([history.Late.Id], Ids(answered));
+        Assert.Equal([history.Answered.Id], Ids(older));
+        Assert.Equal(JsonValueKind.Null, older.GetProperty("next").ValueKind);
+    }
+
+    [Fact]
+    public async Task ABadCursorOrACursorWithAPageNumberNamesBeforeAndAnotherOwnersLogStaysNotFound()
+    {
+        var history = await HistoryAsync();
+        var log = $"/api/businesses/{history.BusinessId}/calls";
+        var next = Uri.EscapeDataString((await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?pageSize=1", Ct)).GetProperty("next").GetString()!);
+
+        // Not base64url; base64url of something else; too long; a page number besides the cursor.
+        foreach (var query in new[] { "before=%2F%2F", $"before={Convert.ToBase64String("12:not-an-id"u8).TrimEnd('=')}",
+                     $"before={new string('A', 200)}", $"before={next}&page=2" })
+        {
+            var errors = await (await history.Owner.GetAsync($"{log}?{query}", Ct)).AssertValidationProblemAsync();
+            Assert.Equal(["before"], errors.Keys);
+        }
+        var stranger = await app.NewOwnerAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync($"{log}?before={next}", Ct)).StatusCode);
     }
 
     [Fact]
@@ -187,5 +250,14 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
         await page.ClickAsync("#apply-filters");
         await Assertions.Expect(page.Locator("#call-rows tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#export-calls")).ToHaveAttributeAsync("href", new System.Text.RegularExpressions.Regex("calls\\.csv\\?caller="));
+
+        // A log longer than a page shows the rest a page at a time, then no more button.
+        await AddCallsAtAsync(history.BusinessId, history.Earlier.ReceivedAt.AddDays(-1), 50);
+        await page.FillAsync("#filter-caller", "");
+        await page.ClickAsync("#apply-filters");
+        await Assertions.Expect(page.Locator("#call-rows tr")).ToHaveCountAsync(50);
+        await page.ClickAsync("#more-calls");
+        await Assertions.Expect(page.Locator("#call-rows tr")).ToHaveCountAsync(55);
+        await Assertions.Expect(page.Locator("#more-calls")).ToBeHiddenAsync();
     }
 }

@@ -358,6 +358,7 @@ export default {
   'calls.caller': 'Caller\'s number',
   'calls.show': 'Show',
   'calls.csv': 'Download CSV',
+  'calls.more': 'Show more',
   'calls.empty': 'No calls in this period.',
   'calls.summary': 'The operator\'s summary',
   'calls.noSummary': 'No summary: no operator talked to the caller.',

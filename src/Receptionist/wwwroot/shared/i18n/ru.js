@@ -358,6 +358,7 @@ export default {
   'calls.caller': 'Номер звонившего',
   'calls.show': 'Показать',
   'calls.csv': 'Скачать таблицу',
+  'calls.more': 'Показать ещё',
   'calls.empty': 'Звонков за этот период нет.',
   'calls.summary': 'Итоги от оператора',
   'calls.noSummary': 'Итогов нет: оператор не говорил со звонящим.',

@@ -75,7 +75,7 @@ static class RoutingBench
                         await using var data = NpgsqlDataSource.Create(connectionString);
                         await using var states = data.CreateCommand(
                             "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, coalesce(max(offerable_at)::text, '-') o FROM operator_presence GROUP BY 1, 2) s");
-                        await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
+                        await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text || ' offered ' || coalesce((now() - c.claimed_at)::text, '-') || ' bridged ' || coalesce((now() - c.bridged_at)::text, '-') FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
                         throw new TimeoutException($"Call {sid} was never offered (operators {await states.ExecuteScalarAsync()}; call {await call.ExecuteScalarAsync()}).");
                     }
                     await Task.Delay(1);

@@ -22,6 +22,7 @@ public sealed class CallRouter(
     /// <summary>Redirects under way at once: each is a request to the provider, so a pass that offers many calls rings
     /// them side by side instead of one provider round trip after another.</summary>
     const int RingsAtOnce = 16;
+    readonly SemaphoreSlim ringSlots = new(RingsAtOnce);
     readonly Channel<byte> wake = Channel.CreateBounded<byte>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
     /// <summary>Something changed (a call waits, an operator is free): run a pass soon.</summary>
@@ -43,19 +44,20 @@ public sealed class CallRouter(
     }
 
     /// <summary>One pass; returns how many calls it offered. With <paramref name="sweep"/> it first does the clock's
-    /// work (offers run out, wrap-ups over); a pass woken by a freed operator needs only offer the waiting calls.</summary>
-    public async Task<int> RunOnceAsync(CancellationToken ct, bool sweep = true)
+    /// work (offers run out, wrap-ups over); a pass woken by a freed operator needs only offer the waiting calls. Each
+    /// offer's redirect is started at once and runs beside the pass; with <paramref name="waitForRings"/> the pass returns
+    /// when they are done (the background service does not wait: the next freed operator is offered the next call
+    /// while the provider still answers the last redirect).</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct, bool sweep = true, bool waitForRings = true)
     {
         if (!options.Value.Push)
             return 0;
         await using var scope = scopes.CreateAsyncScope();
-        var telephony = scope.ServiceProvider.GetRequiredService<ITelephonyProvider>();
-        if (!telephony.IsConfigured)
+        if (!scope.ServiceProvider.GetRequiredService<ITelephonyProvider>().IsConfigured)
             return 0;
         var queue = scope.ServiceProvider.GetRequiredService<CallQueue>();
         var flow = scope.ServiceProvider.GetRequiredService<CallFlow>();
-        var app = scope.ServiceProvider.GetRequiredService<IOptions<AppOptions>>().Value;
-        var rings = new Rings(scopes, telephony, app, logger, ct);
+        var rings = new List<Task>();
 
         if (sweep)
         {
@@ -64,7 +66,7 @@ public sealed class CallRouter(
                 if (await flow.OfferEndedAsync(offer.Id, offer.OperatorId, OfferEnd.Missed, ct))
                 {
                     logger.LogInformation("Offer of call {CallId} to operator {OperatorId} ran out", offer.Id, offer.OperatorId);
-                    await rings.StartAsync(offer);
+                    rings.Add(await StartRingAsync(offer, ct));
                 }
             await queue.EndLongWrapUpsAsync(ct);
         }
@@ -75,58 +77,62 @@ public sealed class CallRouter(
             if (await flow.OfferAsync(callId, dialsNow: false, ct) is { } offer)
             {
                 offered++;
-                await rings.StartAsync(offer);
+                rings.Add(await StartRingAsync(offer, ct));
             }
             // Nobody fits this call: someone may fit the next (another language, or widened by its wait), unless
             // nobody at all can be offered a call now.
             else if (!await queue.AnyoneOfferableAsync(ct))
                 break;
         }
-        await rings.AllDoneAsync();
+        if (waitForRings)
+            await Task.WhenAll(rings);
         return offered;
     }
 
-    /// <summary>The redirects a pass started, a bounded number at once; each settles its own failure in its own scope
-    /// (the pass's database context is busy offering the next call).</summary>
-    sealed class Rings(IServiceScopeFactory scopes, ITelephonyProvider telephony, AppOptions app, ILogger logger, CancellationToken ct)
+    /// <summary>Starts the redirect for an offer once one of the <see cref="RingsAtOnce"/> slots is free.</summary>
+    async Task<Task> StartRingAsync(OfferedCallRow offer, CancellationToken ct)
     {
-        readonly SemaphoreSlim slots = new(RingsAtOnce);
-        readonly List<Task> started = [];
+        await ringSlots.WaitAsync(ct);
+        return RingAsync(offer, ct);
+    }
 
-        public async Task StartAsync(OfferedCallRow offer)
+    /// <summary>Moves the caller to the bridge instructions, which ring the operator the call is offered to now (or
+    /// queue the caller again when it waits). In its own scope, since it may outlive the pass; it never throws.</summary>
+    async Task RingAsync(OfferedCallRow offer, CancellationToken ct)
+    {
+        try
         {
-            await slots.WaitAsync(ct);
-            started.Add(RingAsync(offer));
-        }
-
-        public Task AllDoneAsync() => Task.WhenAll(started);
-
-        /// <summary>Moves the caller to the bridge instructions, which ring the operator the call is offered to now
-        /// (or queue the caller again when it waits).</summary>
-        async Task RingAsync(OfferedCallRow offer)
-        {
+            await using var scope = scopes.CreateAsyncScope();
+            var services = scope.ServiceProvider;
+            var app = services.GetRequiredService<IOptions<AppOptions>>().Value;
             try
             {
-                await telephony.RedirectCallAsync(offer.ProviderCallId,
+                await services.GetRequiredService<ITelephonyProvider>().RedirectCallAsync(offer.ProviderCallId,
                     CallInstructions.Fetch(app.Url(TwilioCallWebhooks.BridgePath(offer.Id))), ct);
             }
             catch (TelephonyException e) when (e.CallIsOver)
             {
                 logger.LogInformation("Call {CallId} was over when offered", offer.Id);
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<CallFlow>().CallerGoneAsync(offer.Id, ct);
+                await services.GetRequiredService<CallFlow>().CallerGoneAsync(offer.Id, ct);
             }
             catch (Exception e) when (TelephonyException.IsProviderFailure(e) && !ct.IsCancellationRequested)
             {
                 // Not the operator's miss: the call waits again and the operator stays free.
                 logger.LogWarning(e, "Could not ring an operator for call {CallId}; it waits again", offer.Id);
-                await using var scope = scopes.CreateAsyncScope();
-                await scope.ServiceProvider.GetRequiredService<CallQueue>().ReturnAsync(offer.Id, PresenceState.Available, ct);
+                await services.GetRequiredService<CallQueue>().ReturnAsync(offer.Id, PresenceState.Available, ct);
             }
-            finally
-            {
-                slots.Release();
-            }
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // The offer stays as it is: it runs out on our clock and the call moves on (OffersRunOutAsync).
+            logger.LogError(e, "Ringing for call {CallId} failed; its offer will run out", offer.Id);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        finally
+        {
+            ringSlots.Release();
         }
     }
 }
@@ -147,7 +153,7 @@ sealed class CallRoutingService(CallRouter router, IOptions<RoutingOptions> opti
                 lastSweep = Stopwatch.GetTimestamp();
             try
             {
-                await router.RunOnceAsync(stoppingToken, sweep);
+                await router.RunOnceAsync(stoppingToken, sweep, waitForRings: false);
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {

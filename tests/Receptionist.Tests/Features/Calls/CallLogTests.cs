@@ -196,7 +196,7 @@ public sealed class CallLogTests(LiveReceptionistApp app, Browser browser) : ICl
         var history = await HistoryAsync();
         var log = $"/api/businesses/{history.BusinessId}/calls";
 
-        var missed = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?outcome=missed", Ct);
+        var missed = await history.Owner.GetFromJsonAsync<JsonElement>($"{log}?outcome=missed&page=1", Ct);
         var figures = await history.Owner.GetFromJsonAsync<JsonElement>(
             $"/api/businesses/{history.BusinessId}/metrics?from={DateTimeOffset.UtcNow.AddDays(-1):yyyy-MM-dd}", Ct);
 

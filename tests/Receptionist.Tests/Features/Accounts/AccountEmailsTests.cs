@@ -18,30 +18,23 @@ namespace Receptionist.Tests.Features.Accounts;
 public sealed class OwnerEmailsApp(PostgresServer postgres) : CallsApp(postgres)
 {
     public const int IncludedCalls = 5;
-    public SmtpServer Smtp { get; } = new();
-    public FakeStripeApi Stripe { get; } = new();
+    readonly OwnerFarEnds farEnds = new();
+    public SmtpServer Smtp => farEnds.Smtp;
+    public FakeStripeApi Stripe => farEnds.Stripe;
 
     public override async ValueTask InitializeAsync()
     {
-        await Smtp.InitializeAsync();
-        await Stripe.StartAsync();
+        await farEnds.StartAsync();
         await base.InitializeAsync();
     }
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
-    [
-        .. base.Settings(), .. Smtp.AppSettings(),
-        new("Stripe:SecretKey", BillingApp.SecretKey),
-        new("Stripe:WebhookSecret", BillingApp.WebhookSecret),
-        new("Stripe:ApiBaseUrl", Stripe.BaseUrl),
-        new("Billing:Plans:start:IncludedCalls", $"{IncludedCalls}"),
-    ];
+        [.. base.Settings(), .. farEnds.Settings(), new("Billing:Plans:start:IncludedCalls", $"{IncludedCalls}")];
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await Stripe.DisposeAsync();
-        await Smtp.DisposeAsync();
+        await farEnds.DisposeAsync();
     }
 }
 

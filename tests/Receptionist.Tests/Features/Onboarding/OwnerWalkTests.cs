@@ -14,25 +14,20 @@ namespace Receptionist.Tests.Features.Onboarding;
 /// <summary>Every far end a new owner meets on the way to "live": Twilio, Stripe and a real SMTP server; pages on a real port.</summary>
 public sealed class OwnerWalkApp(PostgresServer postgres) : TelephonyApp(postgres)
 {
-    public SmtpServer Smtp { get; } = new();
-    public FakeStripeApi Stripe { get; } = new();
+    readonly OwnerFarEnds farEnds = new();
+    public SmtpServer Smtp => farEnds.Smtp;
+    public FakeStripeApi Stripe => farEnds.Stripe;
 
     protected override bool OnRealPort => true;
 
     public override async ValueTask InitializeAsync()
     {
-        await Smtp.InitializeAsync();
-        await Stripe.StartAsync();
+        await farEnds.StartAsync();
         await base.InitializeAsync();
     }
 
     protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
-    [
-        .. base.Settings(), .. Smtp.AppSettings(),
-        new("Stripe:SecretKey", BillingApp.SecretKey),
-        new("Stripe:WebhookSecret", BillingApp.WebhookSecret),
-        new("Stripe:ApiBaseUrl", Stripe.BaseUrl),
-    ];
+        [.. base.Settings(), .. farEnds.Settings()];
 
     /// <summary>What Stripe does once the card is paid: the subscription exists, and the signed event arrives.</summary>
     public async Task CompleteCheckoutAsync(Guid businessId, string plan)
@@ -59,8 +54,7 @@ public sealed class OwnerWalkApp(PostgresServer postgres) : TelephonyApp(postgre
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        await Stripe.DisposeAsync();
-        await Smtp.DisposeAsync();
+        await farEnds.DisposeAsync();
     }
 }
 

@@ -12,8 +12,8 @@ namespace Receptionist.Features.Queue;
 /// time, and offers the waiting calls oldest first, each to the best operator (<see cref="CallQueue.OfferAsync"/>),
 /// redirecting the caller to the instructions that ring that operator. Every instance runs it, woken by every queue
 /// and operator change on any instance (PostgreSQL NOTIFY) and on a short timer for cooldowns and widening; the row
-/// locks make concurrent passes on several instances safe. A call that arrives while someone is free never waits
-/// for this: the incoming-call webhook offers it itself.
+/// locks make concurrent passes on several instances safe. A call that arrives while someone who fits it is free
+/// (and is not kept for a call that has waited longer) never waits for this: the incoming-call webhook offers it itself.
 /// </summary>
 public sealed class CallRouter(
     IServiceScopeFactory scopes, IOptions<RoutingOptions> options, ILogger<CallRouter> logger)
@@ -127,8 +127,9 @@ public sealed class CallRouter(
             // The offer stays as it is: it runs out on our clock and the call moves on (OffersRunOutAsync).
             logger.LogError(e, "Ringing for call {CallId} failed; its offer will run out", offer.Id);
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (ct.IsCancellationRequested)
         {
+            // Stopping: the offer runs out at the next sweep (another instance's, or this one's after a restart).
         }
         finally
         {

@@ -1203,9 +1203,6 @@ namespace Receptionist.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_operator_state_intervals");
 
-                    b.HasIndex("EndedAt")
-                        .HasDatabaseName("ix_operator_state_intervals_ended_at");
-
                     b.HasIndex("OperatorId")
                         .IsUnique()
                         .HasDatabaseName("ix_operator_state_intervals_open")
@@ -1213,6 +1210,9 @@ namespace Receptionist.Data.Migrations
 
                     b.HasIndex("StartedAt", "OperatorId")
                         .HasDatabaseName("ix_operator_state_intervals_started_at_operator_id");
+
+                    b.HasIndex("OperatorId", "StartedAt", "Id")
+                        .HasDatabaseName("ix_operator_state_intervals_by_operator");
 
                     b.ToTable("operator_state_intervals", (string)null);
                 });

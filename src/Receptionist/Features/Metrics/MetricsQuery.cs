@@ -159,15 +159,40 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
          OR (r.dimension = 'day:{0}' AND r.hour >= @day_start AND r.hour < @day_end))
         """;
 
-    /// <summary>Operators' state spans clipped to [{0}, {1}): those starting in it, and those started before and
-    /// ending in it or still open.</summary>
-    const string SpansIn = """
+    /// <summary>
+    /// The operators who have spans, found by skipping through the (operator, start) index: one probe per operator,
+    /// not one row per span. A statement that reads <see cref="SpansTouching"/> begins with it.
+    /// </summary>
+    const string SpanOperators = """
+        WITH RECURSIVE span_operators(id) AS (
+            (SELECT operator_id FROM operator_state_intervals ORDER BY operator_id LIMIT 1)
+            UNION ALL
+            SELECT (SELECT s.operator_id FROM operator_state_intervals s WHERE s.operator_id > o.id ORDER BY s.operator_id LIMIT 1)
+            FROM span_operators o WHERE o.id IS NOT NULL)
+        """;
+
+    /// <summary>
+    /// The spans touching [{0}, {1}): those begun in it, and the one each operator was in at its start. An operator's
+    /// spans follow one another, so that one is the latest begun before {0}, if it had not ended by then; looking it up
+    /// per operator answers from an index, where "begun before and ended after" has none and read every span before.
+    /// On a tie (several changes in one transaction) the later row is the one that lasted.
+    /// </summary>
+    const string SpansTouching = """
+        (SELECT * FROM operator_state_intervals WHERE started_at >= {0} AND started_at < {1}
+         UNION ALL
+         SELECT s.* FROM span_operators o
+         CROSS JOIN LATERAL (SELECT * FROM operator_state_intervals s WHERE s.operator_id = o.id AND s.started_at < {0}
+                             ORDER BY s.started_at DESC, s.id DESC LIMIT 1) s
+         WHERE s.ended_at > {0} OR s.ended_at IS NULL)
+        """;
+
+    /// <summary>Operators' state spans clipped to [{0}, {1}).</summary>
+    static string SpansIn(string from, string to) => $"""
         SELECT i.operator_id, i.state,
-               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {1}) - GREATEST(i.started_at, {0})))::float8 AS seconds,
-               i.state = 'Offered' AND i.started_at >= {0} AS offer_made, i.offer_outcome
-        FROM operator_state_intervals i
-        WHERE i.state <> 'Offline' AND ((i.started_at >= {0} AND i.started_at < {1})
-           OR (i.started_at < {0} AND (i.ended_at > {0} OR i.ended_at IS NULL)))
+               GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {to}) - GREATEST(i.started_at, {from})))::float8 AS seconds,
+               i.state = 'Offered' AND i.started_at >= {from} AS offer_made, i.offer_outcome
+        FROM {string.Format(SpansTouching, from, to)} i
+        WHERE i.state <> 'Offline'
         """;
 
     /// <summary>The whole seconds an answered call waited: the buckets of <see cref="CallWaitHour"/>.</summary>
@@ -274,17 +299,17 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
             GROUP BY 1, 2
             """, Parameters(period, null, Split.None(period)), ct);
         var sumSpans = $"""
+            {SpanOperators}
             INSERT INTO call_metrics_hourly (hour, dimension, key, {StateColumns})
             SELECT hour, 'operator', operator_id, {StateSums}
             FROM (SELECT i.operator_id, i.state, h.hour,
                          GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @to), h.hour + interval '1 hour', @to)
                                                       - GREATEST(i.started_at, h.hour, @from)))::float8 AS seconds,
                          i.state = 'Offered' AND i.started_at >= GREATEST(h.hour, @from) AS offer_made, i.offer_outcome
-                  FROM operator_state_intervals i
+                  FROM {string.Format(SpansTouching, "@from", "@to")} i
                   CROSS JOIN LATERAL generate_series(date_trunc('hour', GREATEST(i.started_at, @from), 'UTC'),
                                                      LEAST(COALESCE(i.ended_at, @to), @to) - interval '1 microsecond', interval '1 hour') h(hour)
-                  WHERE i.state <> 'Offline' AND ((i.started_at >= @from AND i.started_at < @to)
-                     OR (i.started_at < @from AND (i.ended_at > @from OR i.ended_at IS NULL)))) spans
+                  WHERE i.state <> 'Offline') spans
             GROUP BY hour, operator_id
             ON CONFLICT (dimension, hour, key) DO UPDATE SET {StateUpdates}
             """;
@@ -328,14 +353,15 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         // Each range its own scan, with its bounds as plain parameters, so each uses the span indexes (a join to a
         // list of ranges made the planner scan every span).
         var spans = split.Rolled
-            ? string.Format(SpansIn, "@from", "@head_end") + " UNION ALL " + string.Format(SpansIn, "@tail_start", "@to")
-            : string.Format(SpansIn, "@from", "@to");
+            ? SpansIn("@from", "@head_end") + " UNION ALL " + SpansIn("@tail_start", "@to")
+            : SpansIn("@from", "@to");
         var rolled = !split.Rolled ? "" : $"""
             UNION ALL
             SELECT r.key, {StateColumns}
             FROM call_metrics_hourly r WHERE {string.Format(RolledParts, "operator")}
             """;
         var sql = $"""
+            {SpanOperators}
             SELECT operator_id, {StateSumsOfParts}
             FROM (SELECT operator_id, {StateSums} FROM ({spans}) spans GROUP BY operator_id
                   {rolled}) parts

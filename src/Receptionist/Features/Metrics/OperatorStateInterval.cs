@@ -47,10 +47,10 @@ sealed class OperatorStateIntervalConfiguration : IEntityTypeConfiguration<Opera
         b.Property(x => x.OfferOutcome).HasConversion<string>().HasMaxLength(16);
         // The trigger closes an operator's one open span by this index.
         b.HasIndex(x => x.OperatorId).IsUnique().HasFilter("ended_at IS NULL").HasDatabaseName("ix_operator_state_intervals_open");
-        // Reports take the spans overlapping a period: those starting in it, and those started before and ending in it
-        // (or still open).
+        // Reports take the spans overlapping a period: those starting in it by the first, and each operator's span in
+        // force at its start by the second (MetricsQuery.SpansTouching).
         b.HasIndex(x => new { x.StartedAt, x.OperatorId });
-        b.HasIndex(x => x.EndedAt);
+        b.HasIndex(x => new { x.OperatorId, x.StartedAt, x.Id }).HasDatabaseName("ix_operator_state_intervals_by_operator");
         b.HasOne<AppUser>().WithMany().HasForeignKey(x => x.OperatorId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -42,14 +42,12 @@ public static class ConsoleEndpoints
     static async Task<Ok<List<WaitingCall>>> ListWaitingCalls(QueueSnapshot snapshot, CancellationToken ct) =>
         TypedResults.Ok(await snapshot.OldestAsync(QueueShown, ct));
 
-    static ServerSentEventsResult<string> QueueEvents(
-        ConsoleEventHub hub, TimeProvider clock, IOptions<CallOptions> options, CurrentUser me, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(StreamAsync(hub, clock, options.Value, ct, me.Id));
+    static ServerSentEventsResult<string> QueueEvents(ConsoleEventHub hub, CurrentUser me, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(StreamAsync(hub, ct, me.Id));
 
     /// <param name="operatorId">The operator whose console listens: their state changes come too (<c>presence</c>).</param>
     internal static async IAsyncEnumerable<SseItem<string>> StreamAsync(
-        ConsoleEventHub hub, TimeProvider clock, CallOptions options, [EnumeratorCancellation] CancellationToken ct,
-        Guid? operatorId = null)
+        ConsoleEventHub hub, [EnumeratorCancellation] CancellationToken ct, Guid? operatorId = null)
     {
         using var subscription = hub.Subscribe(operatorId);
         await hub.WhenListeningAsync(ct);
@@ -73,14 +71,9 @@ public static class ConsoleEndpoints
             if (!subscription.Reader.TryPeek(out _))
                 yield return new SseItem<string>("{}", "heartbeat");
             while (subscription.Reader.TryRead(out var e))
-                yield return new SseItem<string>(e switch
-                {
-                    { Change: { } change } => JsonSerializer.Serialize(QueueEvent.Of(change, clock, options), JsonSerializerOptions.Web),
-                    { Operator: { } moved } => JsonSerializer.Serialize(moved, JsonSerializerOptions.Web),
-                    _ => "{}",
-                }, e.Type);
+                yield return new SseItem<string>(e.Data, e.Type);
             if (subscription.TakeMissed())
-                yield return new SseItem<string>("{}", ConsoleEvent.Resync);
+                yield return new SseItem<string>(ConsoleEvent.ResyncEvent.Data, ConsoleEvent.Resync);
         }
     }
 }

@@ -16,13 +16,24 @@ public sealed record QueueChange(Guid CallId, Guid BusinessId, string Status, st
 /// <param name="Reason">Why away: break, training, missedOffers.</param>
 public sealed record OperatorChange(Guid OperatorId, string State, DateTimeOffset Since, string? Reason);
 
-/// <summary>What a console is told: a queue change, its operator's new state, or "resync" when changes may have been
-/// missed.</summary>
-public sealed record ConsoleEvent(string Type, QueueChange? Change, OperatorChange? Operator = null)
+/// <summary>
+/// What a console is told, as sent: a queue change, an operator's new state (only to that operator's consoles), or
+/// "resync" when changes may have been missed. Serialized once, when it arrives, for every console on the instance.
+/// </summary>
+public sealed record ConsoleEvent(string Type, string Data, Guid? OperatorId = null)
 {
     public const string Queue = "queue";
     public const string Presence = "presence";
     public const string Resync = "resync";
+
+    public static readonly ConsoleEvent ResyncEvent = new(Resync, "{}");
+
+    /// <summary>The wait and SLA are as of now: the event goes out to every console at once.</summary>
+    public static ConsoleEvent Of(QueueChange change, TimeProvider clock, Calls.CallOptions options) =>
+        new(Queue, JsonSerializer.Serialize(QueueEvent.Of(change, clock, options), JsonSerializerOptions.Web));
+
+    public static ConsoleEvent Of(OperatorChange moved) =>
+        new(Presence, JsonSerializer.Serialize(moved, JsonSerializerOptions.Web), moved.OperatorId);
 }
 
 /// <summary>
@@ -121,7 +132,7 @@ public sealed class ConsoleEventHub
     {
         Volatile.Read(ref listening).TrySetResult();
         // After a reconnect, anything committed while deaf was missed: consoles re-fetch the queue.
-        Publish(new ConsoleEvent(ConsoleEvent.Resync, null));
+        Publish(ConsoleEvent.ResyncEvent);
     }
 
     internal void Deaf()
@@ -141,7 +152,7 @@ public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Guid? ope
 
     internal void Offer(ConsoleEvent e)
     {
-        if (e.Operator is { } change && change.OperatorId != operatorId)
+        if (e.OperatorId is { } changed && changed != operatorId)
             return;
         if (!channel.Writer.TryWrite(e))
             Volatile.Write(ref missed, 1);
@@ -159,7 +170,7 @@ public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Guid? ope
 /// </summary>
 sealed class QueueNotificationListener(
     NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, Queue.CallRouter router,
-    ILogger<QueueNotificationListener> logger)
+    TimeProvider clock, Microsoft.Extensions.Options.IOptions<Calls.CallOptions> calls, ILogger<QueueNotificationListener> logger)
     : BackgroundService
 {
     static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(500), MaxRetry = TimeSpan.FromSeconds(30);
@@ -202,7 +213,7 @@ sealed class QueueNotificationListener(
                     logger.LogWarning("Ignored a {Channel} notification that does not parse: {Payload}", e.Channel, e.Payload);
                 else
                 {
-                    hub.Publish(new ConsoleEvent(ConsoleEvent.Presence, null, moved));
+                    hub.Publish(ConsoleEvent.Of(moved));
                     // An operator free again is offered the next waiting call at once. (A call entering the queue wakes
                     // nobody: its own webhook offered it already, and racing that would only add a queue hop.)
                     if (moved.State == "available")
@@ -218,7 +229,7 @@ sealed class QueueNotificationListener(
             {
                 // The snapshot first: a console told of a change and reading the queue then finds it there.
                 snapshot.Apply(change!);
-                hub.Publish(new ConsoleEvent(ConsoleEvent.Queue, change));
+                hub.Publish(ConsoleEvent.Of(change!, clock, calls.Value));
             }
         };
         snapshot.BeginRebuild();

@@ -127,9 +127,8 @@ public static class MetricsEndpoints
 
     /// <summary>The console's own stream (the wallboard re-reads itself on each event, and on each heartbeat for
     /// operator states, which do not change the queue).</summary>
-    static ServerSentEventsResult<string> WallboardEvents(ConsoleEventHub hub, TimeProvider clock,
-        Microsoft.Extensions.Options.IOptions<Calls.CallOptions> calls, CancellationToken ct) =>
-        TypedResults.ServerSentEvents(ConsoleEndpoints.StreamAsync(hub, clock, calls.Value, ct));
+    static ServerSentEventsResult<string> WallboardEvents(ConsoleEventHub hub, CancellationToken ct) =>
+        TypedResults.ServerSentEvents(ConsoleEndpoints.StreamAsync(hub, ct));
 
     sealed record QueueRow(int Waiting, DateTimeOffset? Oldest);
     sealed record OperatorRow(Guid OperatorId, string? Name, string State, DateTimeOffset UpdatedAt);

@@ -116,6 +116,8 @@ async Task<BenchService> StartServiceAsync(string database)
     return new BenchService(service, owner, businessId, database, connection);
 }
 var (app, http, businessId, _, _) = await StartServiceAsync("bench");
+if (Environment.GetEnvironmentVariable("EXP") == "notrigger") await Sql("ALTER TABLE calls DISABLE TRIGGER USER");
+if (Environment.GetEnvironmentVariable("EXP") == "onlythroughput") { }
 var line = Line;
 
 // The other modes run on the same set-up, then stop everything.

@@ -259,6 +259,10 @@ public sealed class CallFlow(
     public Task<OfferedCallRow?> OfferAsync(Guid callId, bool dialsNow, CancellationToken ct) =>
         queue.OfferAsync(callId, dialsNow, ct);
 
+    /// <summary>The operator to dial for a call a router pass offered meanwhile, if its redirect has not rung it yet
+    /// (<see cref="CallQueue.TakeRingAsync"/>).</summary>
+    public Task<Guid?> TakeRingAsync(Guid callId, CancellationToken ct) => queue.TakeRingAsync(callId, null, ct);
+
     /// <summary>
     /// An offer ended unanswered (rang out, or declined): the call goes back to its place at the head of the queue and
     /// the operator is free, counting the miss (enough misses in a row: away) or cooling down after a decline. Only the

@@ -159,6 +159,23 @@ public sealed class CallQueue(
             """;
 
     /// <summary>
+    /// Takes the ring of an offer nobody has rung yet (the bridge begins now). Two may ring a call the router offered:
+    /// the router, by redirecting the caller, and the caller's own request answered meanwhile, by dialling the
+    /// operator. Whichever takes the ring first rings; the other leaves it, so the operator's console rings once. The
+    /// operator the call is offered to (<paramref name="operatorId"/> when given); null when it is not offered or was rung.
+    /// </summary>
+    public async Task<Guid?> TakeRingAsync(Guid callId, Guid? operatorId, CancellationToken ct)
+    {
+        var taken = await db.Database.SqlQuery<Guid>($"""
+            UPDATE calls SET bridged_at = {clock.GetUtcNow()}
+            WHERE id = {callId} AND status = 'Claimed' AND bridged_at IS NULL
+              AND ({operatorId}::uuid IS NULL OR operator_id = {operatorId})
+            RETURNING operator_id AS "Value"
+            """).ToListAsync(ct);
+        return taken is [var ringing] ? ringing : null;
+    }
+
+    /// <summary>
     /// An offer that was not answered puts its call back where it was in the queue (its wait keeps counting) and frees
     /// the operator: a miss counts, and the misses in a row reaching Routing:MissedOffersBeforeAway set them away with
     /// that reason; a decline sets a cooldown instead. One statement, guarded by the offer still being this

@@ -66,7 +66,7 @@ public sealed class CallRouter(
                 if (await flow.OfferEndedAsync(offer.Id, offer.OperatorId, OfferEnd.Missed, ct))
                 {
                     logger.LogInformation("Offer of call {CallId} to operator {OperatorId} ran out", offer.Id, offer.OperatorId);
-                    rings.Add(await StartRingAsync(offer, ct));
+                    rings.Add(await StartRingAsync(offer, newOffer: false, ct));
                 }
             await queue.EndLongWrapUpsAsync(ct);
         }
@@ -77,7 +77,7 @@ public sealed class CallRouter(
             if (await flow.OfferAsync(callId, dialsNow: false, ct) is { } offer)
             {
                 offered++;
-                rings.Add(await StartRingAsync(offer, ct));
+                rings.Add(await StartRingAsync(offer, newOffer: true, ct));
             }
             // Nobody fits this call: someone may fit the next (another language, or widened by its wait), unless
             // nobody at all can be offered a call now.
@@ -90,21 +90,25 @@ public sealed class CallRouter(
     }
 
     /// <summary>Starts the redirect for an offer once one of the <see cref="RingsAtOnce"/> slots is free.</summary>
-    async Task<Task> StartRingAsync(OfferedCallRow offer, CancellationToken ct)
+    async Task<Task> StartRingAsync(OfferedCallRow offer, bool newOffer, CancellationToken ct)
     {
         await ringSlots.WaitAsync(ct);
-        return RingAsync(offer, ct);
+        return RingAsync(offer, newOffer, ct);
     }
 
     /// <summary>Moves the caller to the bridge instructions, which ring the operator the call is offered to now (or
-    /// queue the caller again when it waits). In its own scope, since it may outlive the pass; it never throws.</summary>
-    async Task RingAsync(OfferedCallRow offer, CancellationToken ct)
+    /// queue the caller again when it waits). A <paramref name="newOffer"/> is rung only if the caller's own request
+    /// did not dial the operator meanwhile (<see cref="CallQueue.TakeRingAsync"/>); a run-out offer's caller is moved on
+    /// from the dial that rang out. In its own scope, since it may outlive the pass; it never throws.</summary>
+    async Task RingAsync(OfferedCallRow offer, bool newOffer, CancellationToken ct)
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var services = scope.ServiceProvider;
             var app = services.GetRequiredService<IOptions<AppOptions>>().Value;
+            if (newOffer && await services.GetRequiredService<CallQueue>().TakeRingAsync(offer.Id, offer.OperatorId, ct) is null)
+                return;
             try
             {
                 await services.GetRequiredService<ITelephonyProvider>().RedirectCallAsync(offer.ProviderCallId,

@@ -118,9 +118,11 @@ public static class TwilioCallWebhooks
         if (tryOffer && await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
             return DialOperator(call, offer.OperatorId, app, routing);
         // A router pass (woken by an operator just freed) may have offered this very call a moment earlier: then this
-        // answer dials that operator rather than queueing the caller for the router's redirect.
-        var (offeredTo, _) = await calls.BridgeAsync(call, ct);
-        return offeredTo is { } operatorId ? DialOperator(call, operatorId, app, routing) : Enqueue(call, app);
+        // answer dials that operator rather than queueing the caller for the router's redirect, unless the redirect
+        // has rung them already.
+        return await calls.TakeRingAsync(call, ct) is { } operatorId
+            ? DialOperator(call, operatorId, app, routing)
+            : Enqueue(call, app);
     }
 
     /// <summary>Rings the operator's console for as long as an offer lasts. The reports name the operator, so a late one

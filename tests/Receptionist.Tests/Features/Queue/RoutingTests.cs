@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.Extensions.DependencyInjection;
 using Receptionist.Tests.Infrastructure;
 
 namespace Receptionist.Tests.Features.Queue;
@@ -144,6 +145,32 @@ public sealed class RoutingTests(RoutingApp app) : IClassFixture<RoutingApp>, IA
         Assert.Null(Rings(four));
         Assert.Equal("Enqueue", four.Elements().Single().Name.LocalName);
         Assert.Equal("Waiting", await StatusOf(sid));
+    }
+
+    [Fact]
+    public async Task AnOfferIsRungOnceByWhicheverTakesItsRingFirst()
+    {
+        // Two may ring a call the router offered: the router, redirecting the caller, and the caller's own request
+        // answered meanwhile, dialling the operator. Each takes the ring first; the one who finds it taken leaves it.
+        var business = await app.NewBusinessAsync();
+        var anna = await AvailableOperatorAsync();
+        var (takenByCaller, _) = await CallAsync(business);
+        var (takenByRouter, _) = await CallAsync(business);
+        var (waiting, _) = await CallAsync(business);
+        await app.ScalarAsync<int>("""
+            UPDATE calls SET status = 'Claimed', operator_id = $1, claimed_at = now(), bridged_at = NULL
+            WHERE provider_call_id IN ($2, $3)
+            """, anna.Id, takenByCaller, takenByRouter);
+        await using var scope = app.Services.CreateAsyncScope();
+        var queue = scope.ServiceProvider.GetRequiredService<Receptionist.Features.Queue.CallQueue>();
+
+        Assert.Equal(anna.Id, await queue.TakeRingAsync(await IdOf(takenByCaller), null, Ct));
+        Assert.Null(await queue.TakeRingAsync(await IdOf(takenByCaller), anna.Id, Ct));
+        Assert.Equal(anna.Id, await queue.TakeRingAsync(await IdOf(takenByRouter), anna.Id, Ct));
+        Assert.Null(await queue.TakeRingAsync(await IdOf(takenByRouter), null, Ct));
+        Assert.Null(await queue.TakeRingAsync(await IdOf(waiting), null, Ct));
+        Assert.True(await app.ScalarAsync<bool>(
+            "SELECT bool_and(bridged_at IS NOT NULL) FROM calls WHERE provider_call_id IN ($1, $2)", takenByCaller, takenByRouter));
     }
 
     [Fact]

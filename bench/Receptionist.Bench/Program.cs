@@ -69,9 +69,7 @@ farEnd.MapPost("/2010-04-01/Accounts/{account}/Calls/{call}.json", async (string
 {
     // Routing's redirects, timed as they arrive.
     var at = Stopwatch.GetTimestamp();
-    if ((await request.ReadFormAsync())["Url"].ToString() is { Length: > 0 } url)
-        RoutingBench.RedirectUrls.TryAdd(call, url);
-    RoutingBench.Redirected.TryAdd(call, at);
+    RoutingBench.RedirectArrived(call, at, (await request.ReadFormAsync())["Url"].ToString());
     return Results.Json(new { sid = call, status = "in-progress" });
 });
 await farEnd.StartAsync();

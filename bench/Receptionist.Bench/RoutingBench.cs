@@ -14,8 +14,17 @@ using Npgsql;
 /// </summary>
 static class RoutingBench
 {
-    /// <summary>When the far end received a redirect of each call (Stopwatch timestamps), by call sid.</summary>
-    public static readonly ConcurrentDictionary<string, long> Redirected = new();
+    /// <summary>The first redirect of each call the far end received, by call sid: when (a Stopwatch timestamp) and the
+    /// instructions it asked for. A queued call's task awaits its own (no polling: thousands of queued calls polling
+    /// would take the machine from the service they measure).</summary>
+    static readonly ConcurrentDictionary<string, TaskCompletionSource<(long At, string Url)>> redirects = new();
+
+    static TaskCompletionSource<(long At, string Url)> RedirectOf(string sid) =>
+        redirects.GetOrAdd(sid, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    static readonly TimeSpan Ringback = TimeSpan.FromSeconds(5);
+
+    public static void RedirectArrived(string sid, long at, string url) => RedirectOf(sid).TrySetResult((at, url));
 
     public static async Task RunAsync(HttpClient http, string connectionString, string line, string authToken, string publicBaseUrl,
         int calls, int perSecond, Func<string, string, Task<string>> token)
@@ -66,22 +75,25 @@ static class RoutingBench
             var queued = twiml.Element("Dial") is null;
             if (queued)
             {
-                var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
-                long at;
-                while (!Redirected.TryGetValue(sid, out at))
+                // While it waits, the caller's ringback (5 s) ends and Twilio asks the wait URL again, as a queue's
+                // caller does: the proof the caller is still there, without which routing leaves the call to
+                // reconciliation after Calls:CallerSilenceSeconds.
+                var redirect = RedirectOf(sid).Task;
+                var wait = new Uri(twiml.Element("Enqueue")!.Attribute("waitUrl")!.Value).PathAndQuery;
+                var giveUp = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
+                while (await Task.WhenAny(redirect, Task.Delay(Ringback)) != redirect && Stopwatch.GetTimestamp() < giveUp)
+                    await Signed(wait, Form(sid, n, ("CallStatus", "in-progress")));
+                if (!redirect.IsCompleted)
                 {
-                    if (Stopwatch.GetTimestamp() > deadline)
-                    {
-                        await using var data = NpgsqlDataSource.Create(connectionString);
-                        await using var states = data.CreateCommand(
-                            "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, coalesce(max(offerable_at)::text, '-') o FROM operator_presence GROUP BY 1, 2) s");
-                        await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text || ' offered ' || coalesce((now() - c.claimed_at)::text, '-') || ' bridged ' || coalesce((now() - c.bridged_at)::text, '-') FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
-                        throw new TimeoutException($"Call {sid} was never offered (operators {await states.ExecuteScalarAsync()}; call {await call.ExecuteScalarAsync()}).");
-                    }
-                    await Task.Delay(1);
+                    await using var data = NpgsqlDataSource.Create(connectionString);
+                    await using var states = data.CreateCommand(
+                        "SELECT string_agg(state || ':' || n || ':' || l || ':' || o, ', ') FROM (SELECT state, languages::text l, count(*) n, coalesce(max(offerable_at)::text, '-') o FROM operator_presence GROUP BY 1, 2) s");
+                    await using var call = data.CreateCommand($"SELECT c.status || ' ' || coalesce(c.operator_id::text, '-') || ' ' || b.language || ' seen ' || (now() - c.last_seen_at)::text || ' offered ' || coalesce((now() - c.claimed_at)::text, '-') || ' bridged ' || coalesce((now() - c.bridged_at)::text, '-') FROM calls c JOIN businesses b ON b.id = c.business_id WHERE provider_call_id = '{sid}'");
+                    throw new TimeoutException($"Call {sid} was never offered (operators {await states.ExecuteScalarAsync()}; call {await call.ExecuteScalarAsync()}).");
                 }
+                var (at, url) = await redirect;
                 offered = Stopwatch.GetElapsedTime(started, at);
-                twiml = await Signed(BridgePath(sid), Form(sid, n, ("CallStatus", "in-progress")));
+                twiml = await Signed(new Uri(url).PathAndQuery, Form(sid, n, ("CallStatus", "in-progress")));
             }
             else
                 offered = Stopwatch.GetElapsedTime(started);
@@ -89,8 +101,6 @@ static class RoutingBench
             await Signed(action, Form(sid, n, ("CallStatus", "completed"), ("DialCallStatus", "canceled")));
             return (offered, queued);
         }
-
-        string BridgePath(string sid) => RedirectUrls.TryGetValue(sid, out var url) ? new Uri(url).PathAndQuery : throw new InvalidOperationException();
 
         for (var i = 0; i < 100; i++)
             await OfferOne(i);
@@ -135,7 +145,4 @@ static class RoutingBench
             }
         Console.WriteLine($"{calls} calls offered and let go in {took.TotalSeconds:0.0} s ({calls / took.TotalSeconds:0} calls/s)");
     }
-
-    /// <summary>The instructions each redirect asked for, by call sid.</summary>
-    public static readonly ConcurrentDictionary<string, string> RedirectUrls = new();
 }

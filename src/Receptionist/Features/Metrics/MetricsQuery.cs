@@ -172,26 +172,27 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
         """;
 
     /// <summary>
-    /// The spans touching [{0}, {1}): those begun in it, and the one each operator was in at its start. An operator's
-    /// spans follow one another, so that one is the latest begun before {0}, if it had not ended by then; looking it up
-    /// per operator answers from an index, where "begun before and ended after" has none and read every span before.
-    /// On a tie (several changes in one transaction) the later row is the one that lasted.
+    /// The spans touching [<paramref name="from"/>, <paramref name="to"/>): those begun in it, and the one each operator
+    /// was in at its start. An operator's spans follow one another, so that one is the latest begun before the start,
+    /// if it had not ended by then; looking it up per operator answers from an index, where "begun before and ended
+    /// after" has none and read every span before. On a tie (several changes in one transaction) the later row is the
+    /// one that lasted.
     /// </summary>
-    const string SpansTouching = """
-        (SELECT * FROM operator_state_intervals WHERE started_at >= {0} AND started_at < {1}
+    static string SpansTouching(string from, string to) => $"""
+        (SELECT * FROM operator_state_intervals WHERE started_at >= {from} AND started_at < {to}
          UNION ALL
          SELECT s.* FROM span_operators o
-         CROSS JOIN LATERAL (SELECT * FROM operator_state_intervals s WHERE s.operator_id = o.id AND s.started_at < {0}
+         CROSS JOIN LATERAL (SELECT * FROM operator_state_intervals s WHERE s.operator_id = o.id AND s.started_at < {from}
                              ORDER BY s.started_at DESC, s.id DESC LIMIT 1) s
-         WHERE s.ended_at > {0} OR s.ended_at IS NULL)
+         WHERE s.ended_at > {from} OR s.ended_at IS NULL)
         """;
 
-    /// <summary>Operators' state spans clipped to [{0}, {1}).</summary>
+    /// <summary>Operators' state spans clipped to [<paramref name="from"/>, <paramref name="to"/>).</summary>
     static string SpansIn(string from, string to) => $"""
         SELECT i.operator_id, i.state,
                GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @now), {to}) - GREATEST(i.started_at, {from})))::float8 AS seconds,
                i.state = 'Offered' AND i.started_at >= {from} AS offer_made, i.offer_outcome
-        FROM {string.Format(SpansTouching, from, to)} i
+        FROM {SpansTouching(from, to)} i
         WHERE i.state <> 'Offline'
         """;
 
@@ -306,7 +307,7 @@ public sealed class MetricsQuery(AppDbContext db, IOptions<MetricsOptions> metri
                          GREATEST(0, EXTRACT(EPOCH FROM LEAST(COALESCE(i.ended_at, @to), h.hour + interval '1 hour', @to)
                                                       - GREATEST(i.started_at, h.hour, @from)))::float8 AS seconds,
                          i.state = 'Offered' AND i.started_at >= GREATEST(h.hour, @from) AS offer_made, i.offer_outcome
-                  FROM {string.Format(SpansTouching, "@from", "@to")} i
+                  FROM {SpansTouching("@from", "@to")} i
                   CROSS JOIN LATERAL generate_series(date_trunc('hour', GREATEST(i.started_at, @from), 'UTC'),
                                                      LEAST(COALESCE(i.ended_at, @to), @to) - interval '1 microsecond', interval '1 hour') h(hour)
                   WHERE i.state <> 'Offline') spans

@@ -6,9 +6,14 @@ using Receptionist.Features.Accounts;
 
 namespace Receptionist.Data;
 
-public sealed class AppDbContext(DbContextOptions<AppDbContext> options)
-    : IdentityDbContext<AppUser, IdentityRole<Guid>, Guid>(options), IDataProtectionKeyContext
+public sealed class AppDbContext : IdentityDbContext<AppUser, IdentityRole<Guid>, Guid>, IDataProtectionKeyContext
 {
+    public AppDbContext(DbContextOptions<AppDbContext> options) : base(options) =>
+        // No path goes on in a transaction after a failed SaveChanges (each returns, and the transaction rolls back),
+        // so SaveChanges inside one needs no savepoint around it: that was two more round trips each time, on the
+        // call path's transactions too.
+        Database.AutoSavepointsEnabled = false;
+
     /// <summary>Shared by every instance, so a token or cookie issued by one is accepted by all.</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 

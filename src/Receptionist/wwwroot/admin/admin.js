@@ -150,15 +150,21 @@ function periodQuery() {
   return `from=${date(from)}&to=${date(to)}`;
 }
 
+let reportsAsked = 0;
+
 async function loadReport() {
   const query = periodQuery();
+  const asked = ++reportsAsked;
   $('#export-csv').href = `/api/admin/metrics.csv?${query}`;
   try {
-    report = await api('GET', `/api/admin/metrics?${query}`);
+    const answer = await api('GET', `/api/admin/metrics?${query}`);
+    // A report asked for earlier (the tab's first, another period) may answer last: only the latest is shown.
+    if (asked !== reportsAsked) return;
+    report = answer;
     show($('#report-error'), false);
     renderReport();
   } catch (error) {
-    showError($('#report-error'), error);
+    if (asked === reportsAsked) showError($('#report-error'), error);
   }
 }
 

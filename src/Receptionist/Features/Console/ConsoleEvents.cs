@@ -14,7 +14,12 @@ public sealed record QueueChange(Guid CallId, Guid BusinessId, string Status, st
 /// <summary>An operator's state changed (on any instance): told to every open console of that operator.</summary>
 /// <param name="State">As the API spells it: available, offered, busy, wrapUp, away, offline.</param>
 /// <param name="Reason">Why away: break, training, missedOffers.</param>
-public sealed record OperatorChange(Guid OperatorId, string State, DateTimeOffset Since, string? Reason);
+/// <param name="OfferableAt">Until when an available operator cools down after a decline or a missed offer.</param>
+public sealed record OperatorChange(Guid OperatorId, string State, DateTimeOffset Since, string? Reason, DateTimeOffset? OfferableAt = null)
+{
+    /// <summary>Free to be offered a call now: what wakes the routers.</summary>
+    public bool OfferableBy(DateTimeOffset now) => State == "available" && (OfferableAt is null || OfferableAt <= now);
+}
 
 /// <summary>
 /// What a console is told, as sent: a queue change, an operator's new state (only to that operator's consoles), or
@@ -59,7 +64,7 @@ static class QueueNotification
 
     public static string Barrier(Guid id) => JsonSerializer.Serialize(new { barrier = id });
 
-    sealed record OperatorPayload(Guid OperatorId, string? State, DateTimeOffset Since, string? Reason);
+    sealed record OperatorPayload(Guid OperatorId, string? State, DateTimeOffset Since, string? Reason, DateTimeOffset? OfferableAt);
 
     /// <summary>An operator_changed payload; null when it does not parse.</summary>
     public static OperatorChange? ParseOperator(string payload)
@@ -67,7 +72,7 @@ static class QueueNotification
         try
         {
             return JsonSerializer.Deserialize<OperatorPayload>(payload, JsonSerializerOptions.Web) is { State.Length: > 0 } p
-                ? new OperatorChange(p.OperatorId, Camel(p.State), p.Since, p.Reason is { Length: > 0 } r ? Camel(r) : null)
+                ? new OperatorChange(p.OperatorId, Camel(p.State), p.Since, p.Reason is { Length: > 0 } r ? Camel(r) : null, p.OfferableAt)
                 : null;
         }
         catch (JsonException)
@@ -214,9 +219,11 @@ sealed class QueueNotificationListener(
                 else
                 {
                     hub.Publish(ConsoleEvent.Of(moved));
-                    // An operator free again is offered the next waiting call at once. (A call entering the queue wakes
+                    // An operator free again is offered the next waiting call at once; one cooling down after a decline
+                    // or a miss is not (the router's sweep finds them when it ends), so the returned call's own request
+                    // offers it to the next operator without a router racing it. (A call entering the queue wakes
                     // nobody: its own webhook offered it already, and racing that would only add a queue hop.)
-                    if (moved.State == "available")
+                    if (moved.OfferableBy(clock.GetUtcNow()))
                         router.Wake();
                 }
                 return;

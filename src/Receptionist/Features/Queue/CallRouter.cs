@@ -90,7 +90,7 @@ public sealed class CallRouter(
     }
 
     /// <summary>Starts the redirect for an offer once one of the <see cref="RingsAtOnce"/> slots is free.</summary>
-    async Task<Task> StartRingAsync(OfferedCallRow offer, bool newOffer, CancellationToken ct)
+    internal async Task<Task> StartRingAsync(OfferedCallRow offer, bool newOffer, CancellationToken ct)
     {
         await ringSlots.WaitAsync(ct);
         return RingAsync(offer, newOffer, ct);

@@ -174,6 +174,28 @@ public sealed class RoutingTests(RoutingApp app) : IClassFixture<RoutingApp>, IA
     }
 
     [Fact]
+    public async Task TheRouterLeavesAnOfferTheCallersOwnRequestHasRungAlready()
+    {
+        var business = await app.NewBusinessAsync();
+        var anna = await AvailableOperatorAsync();
+        var (sid, twiml) = await CallAsync(business);
+        var callId = await IdOf(sid);
+        Assert.Equal(Identity(anna), Rings(twiml));
+        var router = app.Services.GetRequiredService<Receptionist.Features.Queue.CallRouter>();
+        var offer = new Receptionist.Features.Queue.OfferedCallRow(callId, sid, anna.Id);
+
+        // The webhook's answer dialled Anna: the router's ring of the same offer finds it taken and redirects nobody.
+        await await router.StartRingAsync(offer, newOffer: true, Ct);
+        Assert.False(RedirectedToBridge(sid, callId));
+
+        // Not rung yet (as the router's own offer leaves it): the router takes the ring and redirects the caller.
+        await app.ScalarAsync<int>("UPDATE calls SET bridged_at = NULL WHERE id = $1", callId);
+        await await router.StartRingAsync(offer, newOffer: true, Ct);
+        Assert.True(RedirectedToBridge(sid, callId));
+        Assert.True(await app.ScalarAsync<bool>("SELECT bridged_at IS NOT NULL FROM calls WHERE id = $1", callId));
+    }
+
+    [Fact]
     public async Task AnOfferThatRingsOutGoesToTheNextOperatorAtOnceKeepingItsWait()
     {
         var business = await app.NewBusinessAsync();
@@ -186,7 +208,18 @@ public sealed class RoutingTests(RoutingApp app) : IClassFixture<RoutingApp>, IA
 
         var next = await DialResultAsync(sid, callId, anna, "no-answer");
 
-        Assert.Equal(Identity(boris), Rings(next));
+        // Boris rings at once, and once: from this answer, or from the redirect of a router pass (woken by Anna's return)
+        // that offered the call a moment before this request could.
+        if (Rings(next) is null)
+        {
+            Assert.Equal("Enqueue", next.Elements().Single().Name.LocalName);
+            await EventuallyAsync(() => Task.FromResult(RedirectedToBridge(sid, callId)), "the router's redirect to Boris");
+        }
+        else
+        {
+            Assert.Equal(Identity(boris), Rings(next));
+            Assert.False(RedirectedToBridge(sid, callId));
+        }
         Assert.Equal(boris.Id, await OfferedTo(sid));
         Assert.Equal(receivedAt, await app.ScalarAsync<DateTime>("SELECT received_at FROM calls WHERE id = $1", callId));
         var annaNow = await PresenceAsync(anna);

@@ -10,10 +10,11 @@ namespace Receptionist.Features.Queue;
 /// <summary>
 /// Pushes waiting calls to operators: settles offers that rang out without a report, ends wrap-ups that ran their
 /// time, and offers the waiting calls oldest first, each to the best operator (<see cref="CallQueue.OfferAsync"/>),
-/// redirecting the caller to the instructions that ring that operator. Every instance runs it, woken by every queue
-/// and operator change on any instance (PostgreSQL NOTIFY) and on a short timer for cooldowns and widening; the row
-/// locks make concurrent passes on several instances safe. A call that arrives while someone who fits it is free
-/// (and is not kept for a call that has waited longer) never waits for this: the incoming-call webhook offers it itself.
+/// redirecting the caller to the instructions that ring that operator. Every instance runs it, woken whenever an
+/// operator on any instance becomes free to be offered a call (PostgreSQL NOTIFY) and on a short timer for run-out
+/// offers, ended cooldowns and widening; the row locks make concurrent passes on several instances safe. A call that
+/// arrives while someone who fits it is free (and is not kept for a call that has waited longer) never waits for this:
+/// the incoming-call webhook offers it itself.
 /// </summary>
 public sealed class CallRouter(
     IServiceScopeFactory scopes, IOptions<RoutingOptions> options, ILogger<CallRouter> logger)

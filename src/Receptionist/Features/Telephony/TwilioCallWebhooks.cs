@@ -108,14 +108,16 @@ public static class TwilioCallWebhooks
     /// <summary>
     /// A caller who is to wait goes straight to the best free operator when there is one (no queue hop, no added wait);
     /// otherwise into the queue, whence routing offers the call as soon as someone is free. Without
-    /// <paramref name="tryOffer"/> the caller's own request just found nobody free.
+    /// <paramref name="tryOffer"/> the caller's own incoming request just found nobody free: it enqueues at once, with
+    /// no further statement on the webhook's path (an operator freed in that instant gets the call through the router's
+    /// redirect, which rings once all the same).
     /// </summary>
     static async Task<TwiMLResponse> OfferOrEnqueueAsync(Guid call, CallFlow calls, AppOptions app, RoutingOptions routing,
         CancellationToken ct, bool tryOffer = true)
     {
-        if (!routing.Push)
+        if (!routing.Push || !tryOffer)
             return Enqueue(call, app);
-        if (tryOffer && await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
+        if (await calls.OfferAsync(call, dialsNow: true, ct) is { } offer)
             return DialOperator(call, offer.OperatorId, app, routing);
         // A router pass (woken by an operator just freed) may have offered this very call a moment earlier: then this
         // answer dials that operator rather than queueing the caller for the router's redirect, unless the redirect

@@ -1,6 +1,5 @@
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Receptionist.Features.Calls;
@@ -79,7 +78,7 @@ public static class ConsoleEndpoints
 }
 
 /// <summary>
-/// A <c>queue</c> event as sent: the change, and the wait and SLA as of sending (the same numbers
+/// A <c>queue</c> event as sent: the change, and the wait and SLA as of its arrival on the instance (the same numbers
 /// <c>GET /api/console/queue</c> gives), so a console needs neither the server's clock nor a read-back.
 /// </summary>
 public sealed record QueueEvent(

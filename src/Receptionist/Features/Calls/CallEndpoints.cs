@@ -54,6 +54,7 @@ public static class CallEndpoints
     {
         services.AddOptions<CallOptions>().BindConfiguration("Calls").ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<CallFlow>();
+        services.AddSingleton<LineDirectory>();
         services.AddSingleton<CallReconciler>();
         services.AddHostedService<CallReconciliationService>();
         return services;

@@ -66,7 +66,7 @@ public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
 /// hears of every missed call exactly once.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, IOptions<RoutingOptions> routingOptions,
+    AppDbContext db, NpgsqlDataSource dataSource, LineDirectory lines, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, IOptions<RoutingOptions> routingOptions,
     EmailTemplates templates, BillingUsage usage, OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
 {
     readonly CallOptions settings = options.Value;
@@ -80,25 +80,29 @@ public sealed class CallFlow(
     }
 
     /// <summary>
-    /// One round trip: finds the business by the dialled line, decides whether it is live, screens the caller against
-    /// the business's block list, records the call and, when someone fits it now, offers it to that operator
+    /// One round trip: decides whether the dialled line's business is live, screens the caller against the business's
+    /// block list, records the call and, when someone fits it now, offers it to that operator
     /// (<see cref="CallQueue.ChooseOperatorSql"/>), so a caller who finds a free operator is dialled through by this
     /// very answer. A repeated delivery, even a concurrent one, finds the same call (the upsert returns the row whichever
     /// transaction inserted it) and offers nobody. A forwarding-check call, or a repeat of the one that passed a check,
-    /// is not recorded.
+    /// is not recorded. A live business's line known to this instance (<see cref="LineDirectory"/>) is not looked up
+    /// again, unless the caller could be our own check call; every other call has the database find its line.
     /// </summary>
     public async Task<IncomingDecision> IncomingAsync(IncomingCall call, CancellationToken ct)
     {
         var now = Now();
-        var rows = await db.Database.SqlQueryRaw<IncomingRow>(IncomingSql,
+        NpgsqlParameter[] parameters =
         [
-            .. queue.RoutingParameters(now), new NpgsqlParameter("id", Guid.CreateVersion7()),
-            new NpgsqlParameter("provider_call_id", call.ProviderCallId), new NpgsqlParameter("caller", call.From),
-            new NpgsqlParameter("dialled", call.To), new NpgsqlParameter<string?>("forwarded_from", call.ForwardedFrom),
-            new NpgsqlParameter("offers", routing.Push),
-        ]).ToListAsync(ct);
+            .. queue.RoutingParameters(now), new("id", Guid.CreateVersion7()),
+            new("provider_call_id", call.ProviderCallId), new("caller", call.From),
+            new NpgsqlParameter<string?>("forwarded_from", call.ForwardedFrom), new("offers", routing.Push),
+        ];
+        var known = await lines.FindAsync(call.To, ct);
+        var row = known is not null && known.LiveAt(now) && !known.MayBeCheckCall(call)
+            ? await RecordIncomingAsync(LiveLineSql, [.. parameters, .. LiveLineParameters(known)], ct)
+            : await RecordIncomingAsync(IncomingSql, [.. parameters, new("dialled", call.To)], ct);
 
-        if (rows is not [var row])
+        if (row is null)
             return new IncomingDecision.UnknownLine();
         if (row.IsCheck)
         {
@@ -116,32 +120,38 @@ public sealed class CallFlow(
         };
     }
 
-    static readonly string IncomingSql = $"""
-        WITH target AS (
-            SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, b.scenario_version_id,
-                   l.number AS line,
-                   -- Live: the go-live checklist (GoLiveEndpoints); the subscription part is Subscription.AnswersCallsSql.
-                   (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
-                        SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
-                          AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > @now)))) AS live,
-                   COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call,
-                   EXISTS (SELECT 1 FROM forwarding_checks r WHERE r.return_call_id = @provider_call_id) AS check_returned,
-                   -- Features/Blocking: a caller on the business's block list is recorded as blocked, never queued.
-                   EXISTS (SELECT 1 FROM blocked_callers x WHERE x.business_id = b.id AND x.number = @caller
-                             AND (x.expires_at IS NULL OR x.expires_at > @now)) AS blocked
-            FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
-            LEFT JOIN LATERAL (
-                SELECT true AS found, f.provider_call_id FROM forwarding_checks f
-                WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending ON true
-            WHERE l.number = @dialled AND l.retired_at IS NULL
-        ),
-        classified AS (
-            -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number.
-            -- A customer's call forwarded during the check has its own caller id and is answered as usual.
-            SELECT t.*, (t.check_returned OR (t.check_pending AND (@caller = t.line
-                OR (@forwarded_from = t.protected_number AND @caller = t.protected_number)))) AS is_check
-            FROM target t
-        ),
+    /// <summary>Straight through Npgsql on the hot path: no query pipeline to build a statement that never changes.</summary>
+    async Task<IncomingRow?> RecordIncomingAsync(string sql, NpgsqlParameter[] parameters, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddRange(parameters);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+            return null;
+        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+        return new IncomingRow(reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), Text(4),
+            reader.GetBoolean(5), Text(6), reader.IsDBNull(7) ? null : reader.GetGuid(7), Text(8), Text(9),
+            reader.IsDBNull(10) ? null : reader.GetGuid(10), reader.GetBoolean(11));
+    }
+
+    static NpgsqlParameter[] LiveLineParameters(LineTarget line) =>
+    [
+        new("business_id", line.BusinessId), new("name", line.Name), new("language", line.Language),
+        new("fallback", line.Fallback), new NpgsqlParameter<string?>("backup_number", line.BackupNumber),
+        new NpgsqlParameter<Guid?>("scenario_version_id", line.ScenarioVersionId),
+    ];
+
+    /// <summary>Features/Blocking: a caller on the business's block list is recorded as blocked, never queued.</summary>
+    static string BlockedSql(string business) => $"""
+        EXISTS (SELECT 1 FROM blocked_callers x WHERE x.business_id = {business} AND x.number = @caller
+                  AND (x.expires_at IS NULL OR x.expires_at > @now))
+        """;
+
+    /// <summary>
+    /// Records the call of the one row of <c>classified</c> (the business: id, language, scenario_version_id; and
+    /// live, is_check, blocked) and offers it, then answers with the business and the call.
+    /// </summary>
+    static readonly string RecordSql = $"""
         call AS (
             SELECT @id AS id, c.id AS business_id, c.language, @now AS received_at FROM classified c
             WHERE @offers AND c.live AND NOT c.is_check AND NOT c.blocked
@@ -174,6 +184,48 @@ public sealed class CallFlow(
         SELECT c.id AS business_id, c.name, c.language, c.fallback, c.backup_number, c.is_check, c.pending_check_call,
                r.id AS call_id, r.status, r.outcome, r.operator_id, COALESCE(r.inserted, false) AS inserted
         FROM classified c LEFT JOIN recorded r ON true
+        """;
+
+    /// <summary>A line this instance knows to be live, for a caller who cannot be our check call: the business comes
+    /// from <see cref="LineDirectory"/> as parameters, so the statement only screens, records and offers.</summary>
+    static readonly string LiveLineSql = $"""
+        WITH classified AS (
+            SELECT @business_id AS id, @name AS name, @language AS language, @fallback AS fallback,
+                   @backup_number AS backup_number, @scenario_version_id AS scenario_version_id,
+                   true AS live, false AS is_check, NULL::text AS pending_check_call,
+                   {BlockedSql("@business_id")} AS blocked
+        ),
+        {RecordSql}
+        """;
+
+    /// <summary>Any call: the database finds the line's business and decides whether it is live and whether this is
+    /// our forwarding-check call.</summary>
+    static readonly string IncomingSql = $"""
+        WITH target AS (
+            SELECT b.id, b.name, b.language, b.fallback, b.backup_number, b.protected_number, b.scenario_version_id,
+                   l.number AS line,
+                   -- Live: the go-live checklist (GoLiveEndpoints); the subscription part is Subscription.AnswersCallsSql.
+                   (b.forwarding_verified_at IS NOT NULL AND b.scenario_version_id IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM subscriptions s WHERE s.business_id = b.id
+                          AND (s.status = 'Active' OR (s.status = 'PastDue' AND s.grace_until > @now)))) AS live,
+                   COALESCE(pending.found, false) AS check_pending, pending.provider_call_id AS pending_check_call,
+                   EXISTS (SELECT 1 FROM forwarding_checks r WHERE r.return_call_id = @provider_call_id) AS check_returned,
+                   {BlockedSql("b.id")} AS blocked
+            FROM receptionist_lines l JOIN businesses b ON b.id = l.business_id
+            LEFT JOIN LATERAL (
+                SELECT true AS found, f.provider_call_id FROM forwarding_checks f
+                WHERE f.business_id = b.id AND f.state = 'Pending' LIMIT 1) AS pending ON true
+            WHERE l.number = @dialled AND l.retired_at IS NULL
+        ),
+        classified AS (
+            -- Our test call keeps our line as its caller id, or (some carriers) shows the forwarding number
+            -- (LineTarget.MayBeCheckCall). A customer's call forwarded during the check has its own caller id and is
+            -- answered as usual.
+            SELECT t.*, (t.check_returned OR (t.check_pending AND (@caller = t.line
+                OR (@forwarded_from = t.protected_number AND @caller = t.protected_number)))) AS is_check
+            FROM target t
+        ),
+        {RecordSql}
         """;
 
     async Task ConfirmForwardingAsync(Guid businessId, string returnCallId, DateTimeOffset now, CancellationToken ct)

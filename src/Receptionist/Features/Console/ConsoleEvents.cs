@@ -170,11 +170,12 @@ public sealed class ConsoleSubscription(Channel<ConsoleEvent> channel, Guid? ope
 }
 
 /// <summary>
-/// One dedicated connection per instance that LISTENs for queue changes and hands them to the hub. A lost
-/// connection is reopened with backoff; a connection that has gone quiet is probed so a dead one is noticed.
+/// One dedicated connection per instance that LISTENs for queue and operator changes, handing them to the snapshot,
+/// the hub and the routers, and for line changes, which clear the instance's <see cref="Calls.LineDirectory"/>. A
+/// lost connection is reopened with backoff; a connection that has gone quiet is probed so a dead one is noticed.
 /// </summary>
 sealed class QueueNotificationListener(
-    NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, Queue.CallRouter router,
+    NpgsqlDataSource dataSource, ConsoleEventHub hub, QueueSnapshot snapshot, Queue.CallRouter router, Calls.LineDirectory lines,
     TimeProvider clock, Microsoft.Extensions.Options.IOptions<Calls.CallOptions> calls, ILogger<QueueNotificationListener> logger)
     : BackgroundService
 {
@@ -194,6 +195,7 @@ sealed class QueueNotificationListener(
             {
                 hub.Deaf();
                 snapshot.Deaf();
+                lines.Deaf();
                 logger.LogWarning(e, "Lost the {Channel} listener; reconnecting in {Delay}", ConsoleEvents.Channel, retry);
                 // Real time on purpose: a reconnect backoff is about the database, not the business clock.
                 try { await Task.Delay(retry, stoppingToken); } catch (OperationCanceledException) { return; }
@@ -212,6 +214,11 @@ sealed class QueueNotificationListener(
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         connection.Notification += (_, e) =>
         {
+            if (e.Channel == Calls.LineDirectory.Channel)
+            {
+                lines.Forget();
+                return;
+            }
             if (e.Channel == ConsoleEvents.OperatorChannel)
             {
                 if (QueueNotification.ParseOperator(e.Payload) is not { } moved)
@@ -244,6 +251,9 @@ sealed class QueueNotificationListener(
             await listenOperators.ExecuteNonQueryAsync(ct);
         await using (var listen = new NpgsqlCommand($"LISTEN {ConsoleEvents.Channel}", connection))
             await listen.ExecuteNonQueryAsync(ct);
+        await using (var listenLines = new NpgsqlCommand($"LISTEN {Calls.LineDirectory.Channel}", connection))
+            await listenLines.ExecuteNonQueryAsync(ct);
+        lines.Listening();
         await snapshot.RebuildAsync(ct);
         connected();
         hub.Listening();

@@ -268,7 +268,7 @@ public sealed class ConsoleEventsTests(ScaledOutApp app) : IClassFixture<ScaledO
 
         var killed = await app.ScalarAsync<long>("""
             SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE datname = current_database() AND query = 'LISTEN queue_changed'
+            WHERE datname = current_database() AND query LIKE 'LISTEN %'
             """);
 
         Assert.Equal(2L, killed);

@@ -66,8 +66,9 @@ public enum ReconcileFollowUp { None, SendToFallback, ReturnToQueue }
 /// hears of every missed call exactly once.
 /// </summary>
 public sealed class CallFlow(
-    AppDbContext db, NpgsqlDataSource dataSource, LineDirectory lines, CallQueue queue, TimeProvider clock, IOptions<CallOptions> options, IOptions<RoutingOptions> routingOptions,
-    EmailTemplates templates, BillingUsage usage, OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
+    AppDbContext db, NpgsqlDataSource dataSource, LineDirectory lines, CallQueue queue, TimeProvider clock,
+    IOptions<CallOptions> options, IOptions<RoutingOptions> routingOptions, EmailTemplates templates, BillingUsage usage,
+    OwnerEvents events, OwnerEmails ownerEmails, ILogger<CallFlow> logger)
 {
     readonly CallOptions settings = options.Value;
     readonly RoutingOptions routing = routingOptions.Value;

@@ -22,8 +22,8 @@ public sealed record LineTarget(
 
 /// <summary>
 /// This instance's copy of the dialled line → business → live decision, so that an incoming call to a live business
-/// costs one statement that only records it. Triggers on the lines, businesses, subscriptions and forwarding checks
-/// (the LineNotifications migration) notify <see cref="Channel"/> on every change, whichever instance made it, and
+/// costs one statement that only records it. Triggers on the lines, businesses and subscriptions (the
+/// LineNotifications migration) notify <see cref="Channel"/> on every change, whichever instance made it, and
 /// the instance's listener forgets everything it knows then, so a change reaches every instance within the
 /// notification's delivery (milliseconds). While the listener is down nothing is known here: the database decides.
 /// </summary>

@@ -16,7 +16,7 @@ public sealed class ApiKeyOptions
     [Range(1, 100_000)]
     public int PermitLimit { get; set; } = 60;
 
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 

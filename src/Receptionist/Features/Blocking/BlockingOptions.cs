@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Blocking;
 
@@ -21,6 +22,6 @@ public sealed class BlockingOptions
     public int SpamAllowancePercent { get; set; } = 10;
 
     /// <summary>How long the "block this caller" link of a summary email stays valid.</summary>
-    [Range(typeof(TimeSpan), "00:05:00", "365.00:00:00")]
+    [TimeSpanRange("00:05:00", "365.00:00:00")]
     public TimeSpan BlockLinkLifetime { get; set; } = TimeSpan.FromDays(30);
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Calls;
 
@@ -20,24 +21,24 @@ public sealed class CallOptions
     public int CallerSilenceSeconds { get; set; } = 12;
 
     /// <summary>How often each instance looks for calls that have stopped hearing from the provider.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan ReconcileInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How long a call may go without its expected report before the provider's record is asked:
     /// a claim not bridged, a bridged caller's end with no word on the operator's answer.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    [TimeSpanRange("00:00:05", "01:00:00")]
     public TimeSpan ReportGrace { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>An answered call, or one in its fallback, is checked with the provider this long after its last news,
     /// and again as often while the provider says it goes on.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "1.00:00:00")]
+    [TimeSpanRange("00:01:00", "1.00:00:00")]
     public TimeSpan RecheckLiveCall { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>When the provider cannot be reached about a call, the first wait before asking again; it doubles.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan FirstReconcileRetry { get; set; } = TimeSpan.FromSeconds(15);
 
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan MaxReconcileRetry { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>After this many failed attempts to reach the provider a call is settled on the evidence at hand.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Receptionist.Features.Businesses;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Digest;
 
@@ -33,7 +34,7 @@ sealed class DigestSettingsConfiguration : IEntityTypeConfiguration<DigestSettin
 public sealed class DigestOptions
 {
     /// <summary>How often each instance looks for businesses whose digest time has come.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    [TimeSpanRange("00:00:01", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 

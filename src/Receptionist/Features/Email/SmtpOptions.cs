@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using MailKit.Security;
 using MimeKit;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Email;
 
@@ -29,7 +30,7 @@ public sealed class SmtpOptions : IValidatableObject
     [Required]
     public string PickupDirectory { get; set; } = Path.Combine(".data", "mail");
 
-    [Range(typeof(TimeSpan), "00:00:01", "00:05:00")]
+    [TimeSpanRange("00:00:01", "00:05:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

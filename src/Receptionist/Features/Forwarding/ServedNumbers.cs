@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using PhoneNumbers;
 using Receptionist.Features.Businesses;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Forwarding;
 
@@ -15,7 +16,7 @@ public sealed class ForwardingOptions
     public string[] AllowedCountries { get; set; } = [];
 
     /// <summary>How long after a forwarding check the same business may start the next one.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    [TimeSpanRange("00:00:00", "1.00:00:00")]
     public TimeSpan CheckCooldown { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>Forwarding checks one owner may start in any 24 hours, over all of their businesses.</summary>

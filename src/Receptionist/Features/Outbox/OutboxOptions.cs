@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Outbox;
 
@@ -6,7 +7,7 @@ namespace Receptionist.Features.Outbox;
 public sealed class OutboxOptions
 {
     /// <summary>How often every instance looks for due messages; an enqueue in this process wakes it sooner.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    [TimeSpanRange("00:00:00.010", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Attempts before a message is dead-lettered for an admin to look at.</summary>
@@ -14,17 +15,17 @@ public sealed class OutboxOptions
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>The wait after the first failure; it doubles after each further one, up to <see cref="MaxRetryDelay"/>.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [TimeSpanRange("00:00:00.001", "1.00:00:00")]
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
 
-    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
+    [TimeSpanRange("00:00:00.001", "7.00:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
     /// How long a picked message belongs to the instance that picked it. Longer than any delivery takes
     /// (the SMTP timeout is 30 s); if that instance dies, another one retries the message after it.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [TimeSpanRange("00:00:01", "1.00:00:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(5);
 
     [Range(1, 1000)]
@@ -35,7 +36,7 @@ public sealed class OutboxOptions
     public int Parallelism { get; set; } = 4;
 
     /// <summary>Delivered messages are kept this long (for support questions), then deleted.</summary>
-    [Range(typeof(TimeSpan), "01:00:00", "365.00:00:00")]
+    [TimeSpanRange("01:00:00", "365.00:00:00")]
     public TimeSpan RetainDelivered { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>The wait before attempt <paramref name="attempts"/> + 1, after <paramref name="attempts"/> failures.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Queue;
 
@@ -47,6 +48,6 @@ public sealed class RoutingOptions
 
     /// <summary>How often each instance looks for offers run out, wrap-ups over and calls to offer, besides being woken
     /// by every change.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    [TimeSpanRange("00:00:00.100", "01:00:00")]
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Telegram;
 
@@ -23,7 +24,7 @@ public sealed class TelegramOptions
     public string ApiBaseUrl { get; set; } = "https://api.telegram.org";
 
     /// <summary>How long a link from the cabinet may wait for its /start.</summary>
-    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    [TimeSpanRange("00:01:00", "7.00:00:00")]
     public TimeSpan LinkLifetime { get; set; } = TimeSpan.FromHours(1);
 
     public bool Enabled => !string.IsNullOrEmpty(BotToken) && !string.IsNullOrEmpty(BotUsername);

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Receptionist.Infrastructure;
 
 namespace Receptionist.Features.Webhooks;
 
@@ -6,17 +7,17 @@ namespace Receptionist.Features.Webhooks;
 public sealed class WebhookOptions
 {
     /// <summary>A receiver that has not answered by then has failed this attempt.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "00:01:00")]
+    [TimeSpanRange("00:00:01", "00:01:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Failed deliveries are retried, waiting twice as long each time, until this long after the event; then dead-lettered.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
+    [TimeSpanRange("00:00:01", "7.00:00:00")]
     public TimeSpan RetryFor { get; set; } = TimeSpan.FromHours(24);
 
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    [TimeSpanRange("00:00:00.010", "01:00:00")]
     public TimeSpan FirstRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    [TimeSpanRange("00:00:00.010", "1.00:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromHours(2);
 
     /// <summary>

@@ -66,35 +66,22 @@ public sealed class LineDirectory(NpgsqlDataSource dataSource)
         return target;
     }
 
-    /// <summary>A line, business, subscription or check changed somewhere.</summary>
-    public void Forget()
-    {
-        lock (gate)
-        {
-            generation++;
-            byNumber = [];
-        }
-    }
+    /// <summary>A line, business or subscription changed somewhere.</summary>
+    public void Forget() => Clear(listeningNow: null);
 
     /// <summary>The listener is in place: from now on every change is heard.</summary>
-    internal void Listening()
-    {
-        lock (gate)
-        {
-            generation++;
-            byNumber = [];
-            listening = true;
-        }
-    }
+    internal void Listening() => Clear(listeningNow: true);
 
     /// <summary>The listener is lost: changes may go unheard, so nothing is kept until it is back.</summary>
-    internal void Deaf()
+    internal void Deaf() => Clear(listeningNow: false);
+
+    void Clear(bool? listeningNow)
     {
         lock (gate)
         {
             generation++;
             byNumber = [];
-            listening = false;
+            listening = listeningNow ?? listening;
         }
     }
 
